@@ -1,0 +1,152 @@
+"""Shared fixtures: an app on a fresh database per test, a client, login helpers, factories.
+
+The database is SQLite in a temporary folder by default; ``TEST_DATABASE_URL`` (or
+``--db=postgres``) runs the same tests on PostgreSQL, each test in its own schema.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import os
+import re
+import uuid
+
+import pytest
+
+from portal import create_app
+from portal.accounts.models import ReviewTier, Role
+from portal.accounts.operations import create_user
+from portal.extensions import db
+from portal.identity import make_id_number
+from portal.places.models import Organisation, Region, RegionLevel
+
+PASSWORD = "Passw0rd2026"
+_seq = itertools.count(1)
+
+
+def pytest_addoption(parser):
+    parser.addoption("--db", default=os.environ.get("TEST_DB", "sqlite"), choices=["sqlite", "postgres"],
+                     help="database for the app fixture")
+
+
+@pytest.fixture
+def db_url(request, tmp_path):
+    if request.config.getoption("--db") == "postgres":
+        import sqlalchemy as sa
+
+        base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+        schema = f"t_{uuid.uuid4().hex[:12]}"
+        engine = sa.create_engine(base)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        yield f"{base}?options=-csearch_path%3D{schema}"
+        with engine.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        engine.dispose()
+    else:
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def app(tmp_path, db_url):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "test-secret",
+            "FIELD_ENCRYPTION_KEY": "uNn3bFgq2o2Wb4f7xHk2Y0o5m9y8rW3jv1cF6tQ0s2E=",
+            "SQLALCHEMY_DATABASE_URI": db_url,
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "INDEX_FOLDER": str(tmp_path / "index"),
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def csrf_app(app):
+    """The same app with CSRF protection switched back on."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    return app
+
+
+class Factory:
+    """Makes regions, organisations and users with roles; ``make_user(Role.mediator, org=...)``."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def region(self, code: str, name: str | None = None, parent: Region | None = None) -> Region:
+        existing = db.session.execute(db.select(Region).where(Region.code == code)).scalar_one_or_none()
+        if existing:
+            return existing
+        level = 5 if code[9:] != "000" else 4 if code[6:9] != "000" else 3 if code[4:6] != "00" else 2 if code[2:4] != "00" else 1
+        if parent is None and level > 1:
+            parent_code = {5: code[:9] + "000", 4: code[:6] + "000000", 3: code[:4] + "00000000", 2: code[:2] + "0000000000"}[level]
+            parent = self.region(parent_code)
+        r = Region(code=code, name=name or f"地区{code}", level=level, parent_id=parent.id if parent else None)
+        db.session.add(r)
+        db.session.flush()
+        return r
+
+    def organisation(self, name=None, kind="township", region_code="220102001000", dispute_types=None) -> Organisation:
+        region = self.region(region_code)
+        org = Organisation(name=name or f"测试调委会{next(_seq)}", kind=kind, region_id=region.id)
+        org.dispute_types = dispute_types or ["婚姻家庭", "邻里纠纷", "借贷纠纷", "其他"]
+        db.session.add(org)
+        db.session.flush()
+        return org
+
+    def user(self, *roles, org: Organisation | None = None, region: Region | None = None,
+             tier: ReviewTier | str | None = None, name: str = "测试用户", mobile: str | None = None):
+        n = next(_seq)
+        mobile = mobile or f"139{n:08d}"
+        id_number = make_id_number("220102", dt.date(1980, 1, 1) + dt.timedelta(days=n), f"{n % 1000:03d}")
+        grants = []
+        for role in roles:
+            role = Role(role)
+            grants.append((role, org if role in (Role.mediator, Role.committee_head) else None,
+                           region if role in (Role.reviewer, Role.legal_worker) else None,
+                           tier if role is Role.reviewer else None))
+        user = create_user(mobile, PASSWORD, name, id_number, grants)
+        db.session.commit()
+        return user
+
+
+@pytest.fixture
+def factory(app):
+    return Factory(app)
+
+
+class AuthActions:
+    def __init__(self, client):
+        self._client = client
+
+    def login(self, user_or_mobile, password: str = PASSWORD):
+        mobile = getattr(user_or_mobile, "mobile", user_or_mobile)
+        return self._client.post("/login", data={"mobile": mobile, "password": password})
+
+    def logout(self):
+        return self._client.post("/logout")
+
+
+@pytest.fixture
+def auth(client):
+    return AuthActions(client)
+
+
+def text_of(response) -> str:
+    """The visible text of an HTML response, tags stripped (for asserting on messages)."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
