@@ -150,3 +150,83 @@ def text_of(response) -> str:
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+# ---- live server and browser (Playwright driving Debian's chromium) -----------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+
+
+class LiveServer:
+    def __init__(self, app, server, thread):
+        self.app, self.server, self.thread = app, server, thread
+        self.url = f"http://127.0.0.1:{server.server_port}"
+
+    def stop(self):
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+def start_live_server(app) -> LiveServer:
+    """Serve ``app`` (HTTP and Socket.IO over WebSocket, threading mode) on an ephemeral port."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    return LiveServer(app, server, thread)
+
+
+@pytest.fixture
+def live_app(tmp_path):
+    """An app on a file SQLite database with CSRF on, as a browser would meet it."""
+    app = create_app(
+        {
+            "TESTING": False,
+            "SECRET_KEY": "live-secret",
+            "FIELD_ENCRYPTION_KEY": "uNn3bFgq2o2Wb4f7xHk2Y0o5m9y8rW3jv1cF6tQ0s2E=",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}",
+            "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+            "INDEX_FOLDER": str(tmp_path / "index"),
+        }
+    )
+    with app.app_context():
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def live_server(live_app):
+    server = start_live_server(live_app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.fail("Debian chromium is not installed: run scripts/setup.sh with WITH_BROWSER=1")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    pg = context.new_page()
+    errors: list[str] = []
+    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.js_errors = errors
+    yield pg
+    context.close()
