@@ -89,6 +89,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def _register_template_helpers(app: Flask) -> None:
     from flask_login import current_user
+    from markupsafe import escape
 
     from portal.identity import mask_id_number, mask_mobile, mask_name
     from portal.registry import nav_items
@@ -96,6 +97,9 @@ def _register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters.update(
         mask_id=mask_id_number, mask_mobile=mask_mobile, mask_name=mask_name, dt=_format_dt
     )
+    # Statute citations become links once portal.statutes is present (it replaces this filter);
+    # until then cited text is shown escaped, as plain text.
+    app.jinja_env.filters.setdefault("link_citations", lambda text: escape(text or ""))
 
     @app.context_processor
     def frame_context():
