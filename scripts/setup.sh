@@ -24,6 +24,9 @@ if [ "${WITH_BROWSER:-0}" = "1" ] && [ ! -x /usr/bin/chromium ]; then
   echo "Installing Debian's chromium for the browser tests" >&2
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
 fi
-if [ "${WITH_FONTS:-0}" = "1" ] && ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk >/dev/null || true
+# A TrueType CJK font for PDF documents (portal/pdf.py falls back to a built-in CID font without
+# it) and for Chinese text in browser screenshots. Best effort: not fatal where apt is unavailable.
+if [ ! -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc ] && command -v apt-get >/dev/null 2>&1; then
+  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-zenhei >/dev/null) \
+    || echo "fonts-wqy-zenhei not installed; PDFs use the built-in CID font" >&2
 fi
