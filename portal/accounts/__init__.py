@@ -1,5 +1,5 @@
 """Accounts: registration with real-name details, login with lock-out, password change, roles."""
-from flask import Blueprint
+from flask import Blueprint, g
 
 bp = Blueprint("accounts", __name__)
 
@@ -19,5 +19,12 @@ def init_app(app):
         if user is None or user.session_version != version:
             return None
         return user
+
+    @app.before_request
+    def _forget_cached_user():
+        # Flask-Login caches the user on g; when a request reuses an application context that
+        # is already pushed (as tests and CLI-driven code do), drop the cache so every request
+        # loads its own user from its own session.
+        g.pop("_login_user", None)
 
     app.register_blueprint(bp)
