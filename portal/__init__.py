@@ -71,8 +71,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from portal.uploads import bp as files_bp
 
     app.register_blueprint(files_bp)
+    # PORTAL_FEATURES (comma-separated) switches a deployment down to some features, e.g. a
+    # province that runs consultation only; the frame packages always load.
+    enabled = os.environ.get("PORTAL_FEATURES")
+    wanted = set(enabled.split(",")) | set(FEATURES[:4]) if enabled else set(FEATURES)
     for name in FEATURES:
-        if importlib.util.find_spec(name) is None:
+        if name not in wanted or importlib.util.find_spec(name) is None:
             continue
         module = importlib.import_module(name)
         if hasattr(module, "init_app"):

@@ -48,14 +48,15 @@ def test_audit_verify_cli(app, factory):
     assert result.exit_code == 1
 
 
-def test_migrations_build_the_schema_the_models_describe(tmp_path):
-    """`flask db upgrade heads` on an empty database, then compare with the models: no difference."""
+def test_migrations_build_the_schema_the_models_describe(tmp_path, db_url):
+    """`flask db upgrade heads` on an empty database (SQLite, or a fresh PostgreSQL schema with
+    --db=postgres), then compare with the models: no difference."""
     import os
 
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    url = f"sqlite:///{tmp_path / 'mig.sqlite3'}"
+    url = db_url
     env = dict(os.environ, FLASK_APP="wsgi.py", DATABASE_URL=url, INSTANCE_PATH=str(tmp_path / "inst"))
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade", "heads"], env=env, check=True,
                    capture_output=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
