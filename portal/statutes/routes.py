@@ -9,7 +9,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.search import MAX_QUERY_CHARS
+from portal.search import MAX_QUERY_CHARS, query_words
 from portal.statutes import bp
 from portal.statutes.citations import citation_map, find_citations
 from portal.statutes.models import Article, Division, Law
@@ -49,7 +49,8 @@ def search():
     category = category if category in categories else None
     page = min(max(request.args.get("page", 1, type=int) or 1, 1), 100)
     result, items, failed = None, [], False
-    if q:
+    no_words = bool(q) and not query_words(q)
+    if q and not no_words:
         try:
             result, items = search_articles(q, law_id=law_id, category=category, page=page, pagelen=PAGE_LEN)
         except Exception:  # a broken or locked index must not become a 500
@@ -57,7 +58,7 @@ def search():
             failed = True
     names = {law.id: law.short_name for law in laws}
     return render_template(
-        "statutes/search.html", q=q, too_long=too_long, result=result, items=items, failed=failed,
+        "statutes/search.html", q=q, too_long=too_long, no_words=no_words, result=result, items=items, failed=failed,
         laws=laws, categories=categories, law_id=law_id, category=category, names=names,
         max_chars=MAX_QUERY_CHARS,
     )
