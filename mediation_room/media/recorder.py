@@ -2,7 +2,9 @@
 
 A participant's browser (or an aiortc test peer) sends the worker an SDP offer with its outgoing
 tracks; :class:`ParticipantRecorder` answers receive-only and writes what arrives into one WebM file
-(VP8 + Opus) through aiortc's ``MediaRecorder``. Each incoming track is wrapped in a
+(VP8 + Opus). It does what aiortc's ``MediaRecorder`` does, but encodes on a thread of its own
+(:class:`FileWriter`) so the event loop keeps reading packets while frames are encoded, and it
+counts the frames it had to drop. Each incoming track is wrapped in a
 :class:`CountingTrack`, which rebases timestamps so the file starts at zero (RTP timestamps start
 at a random value) and counts frames, for the recording's metadata and the benchmark.
 
@@ -12,13 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import fractions
 import logging
+import queue
+import threading
 import time
 import uuid
 from pathlib import Path
 
+import av
+
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
-from aiortc.contrib.media import MediaRecorder
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
 
@@ -74,6 +80,10 @@ class RecordedFile:
     stopped_at: float
     video_frames: int
     audio_frames: int
+    #: Frames received but not written because the encoder fell behind.
+    dropped_frames: int = 0
+    #: Media time of the last frame written (seconds from the first): the file's own length.
+    media_seconds: float = 0.0
 
     @property
     def seconds(self) -> float:
@@ -103,11 +113,128 @@ def parse_candidate(data: dict):
         text = text[len("candidate:"):]
     try:
         cand = candidate_from_sdp(text)
-    except (ValueError, IndexError) as exc:
+    except (ValueError, IndexError, AssertionError, KeyError) as exc:
         raise RecorderError("ICE 候选格式不正确") from exc
     cand.sdpMid = data.get("sdpMid")
     cand.sdpMLineIndex = data.get("sdpMLineIndex")
     return cand
+
+
+class FileWriter:
+    """Encodes and muxes one participant's frames into a WebM file on a thread of its own.
+
+    The asyncio side only hands frames over (:meth:`put`), so packets keep being read from the
+    network while VP8/Opus encoding runs (PyAV releases the GIL while encoding). The hand-over
+    queue is bounded: when the encoder falls behind, new frames are dropped and counted rather
+    than piling up in memory. Streams are created once every track has produced its first frame
+    (or after ``settle`` seconds), so a camera that never delivers leaves an audio-only file.
+    """
+
+    def __init__(self, path: Path, kinds: list[str], max_queue: int = 90, settle: float = 2.0) -> None:
+        self.path = Path(path)
+        self.kinds = list(kinds)
+        self.dropped = {"video": 0, "audio": 0}
+        self.written = {"video": 0, "audio": 0}
+        #: End (media time, seconds) of the last frame written.
+        self.media_end = 0.0
+        self.error: str | None = None
+        self._queue: queue.Queue = queue.Queue(max_queue)
+        self._settle = settle
+        self._thread = threading.Thread(target=self._run, name=f"rec-{self.path.stem[:8]}", daemon=True)
+        self._thread.start()
+
+    def __repr__(self) -> str:
+        return f"<FileWriter {self.path.name} written={self.written} dropped={self.dropped}>"
+
+    def put(self, kind: str, frame) -> None:
+        try:
+            self._queue.put_nowait((kind, frame))
+        except queue.Full:
+            self.dropped[kind] += 1
+
+    def close(self, timeout: float = 15.0) -> None:
+        """Flush the encoders and close the file (blocking: call it from an executor)."""
+        self._queue.put((None, None))
+        self._thread.join(timeout)
+
+    def _open_streams(self, container, first: dict):
+        streams = {}
+        for kind in self.kinds:
+            frame = first.get(kind)
+            if frame is None:
+                continue
+            if kind == "video":
+                stream = container.add_stream("libvpx", rate=30)
+                stream.pix_fmt = "yuv420p"
+                stream.width, stream.height = frame.width, frame.height
+                stream.codec_context.time_base = fractions.Fraction(1, 1000)
+                stream.bit_rate = 1_000_000
+            else:
+                stream = container.add_stream("libopus", rate=48000)
+            streams[kind] = stream
+        return streams
+
+    def _run(self) -> None:
+        container = None
+        streams: dict = {}
+        pending: list = []
+        first: dict = {}
+        began = time.monotonic()
+        last_ms = -1
+        try:
+            while True:
+                try:
+                    kind, frame = self._queue.get(timeout=0.2)
+                except queue.Empty:
+                    kind = frame = False
+                if kind is None:
+                    break
+                if container is None:
+                    if kind:
+                        pending.append((kind, frame))
+                        first.setdefault(kind, frame)
+                    if not first or (len(first) < len(self.kinds) and time.monotonic() - began < self._settle):
+                        continue
+                    container = av.open(str(self.path), mode="w", format="webm")
+                    streams = self._open_streams(container, first)
+                    items, pending = pending, []
+                elif kind:
+                    items = [(kind, frame)]
+                else:
+                    continue
+                for kind, frame in items:
+                    stream = streams.get(kind)
+                    if stream is None:
+                        continue
+                    if kind == "video":
+                        if frame.width != stream.width or frame.height != stream.height:
+                            frame = frame.reformat(width=stream.width, height=stream.height)
+                        ms = int((frame.time or 0) * 1000)
+                        if ms <= last_ms:  # the encoder needs strictly rising timestamps
+                            self.dropped["video"] += 1
+                            continue
+                        last_ms = ms
+                        frame.pts, frame.time_base = ms, fractions.Fraction(1, 1000)
+                    end = (frame.time or 0) + (frame.samples / frame.sample_rate if kind == "audio" else 0)
+                    for packet in stream.encode(frame):
+                        container.mux(packet)
+                    self.written[kind] += 1
+                    self.media_end = max(self.media_end, end)
+            if container is not None:
+                for stream in streams.values():
+                    for packet in stream.encode(None):
+                        container.mux(packet)
+        except Exception as exc:  # noqa: BLE001 - reported through .error; the file is discarded
+            log.exception("recording %s failed", self.path)
+            self.error = str(exc)
+        finally:
+            if container is not None:
+                try:
+                    container.close()
+                except Exception:  # noqa: BLE001
+                    self.error = self.error or "close failed"
+            if container is None or self.error or not any(self.written.values()):
+                self.path.unlink(missing_ok=True)
 
 
 class ParticipantRecorder:
@@ -119,21 +246,16 @@ class ParticipantRecorder:
         self.path = Path(path)
         self.pc = RTCPeerConnection(ice_configuration(ice_servers))
         self.tracks: list[CountingTrack] = []
-        self._recorder: MediaRecorder | None = None
-        self._started_at: float | None = None
+        self.writer: FileWriter | None = None
+        self._tasks: list[asyncio.Task] = []
         self._stopped = False
+        #: Once stopping: the media time (seconds from the first frame) after which frames are dropped.
+        self._until: float | None = None
 
         @self.pc.on("track")
         def on_track(track: MediaStreamTrack) -> None:
-            counted = CountingTrack(track)
-            self.tracks.append(counted)
-            if self._recorder is None:
-                self._recorder = MediaRecorder(str(self.path), format="webm")
-            self._recorder.addTrack(counted)
-
-        @self.pc.on("connectionstatechange")
-        async def on_state() -> None:
-            log.debug("recorder %s: %s", self.peer, self.pc.connectionState)
+            if len(self.tracks) < 4:  # an audio and a video track; a screen share at most
+                self.tracks.append(CountingTrack(track))
 
     def __repr__(self) -> str:
         return f"<ParticipantRecorder {self.peer} {self.path.name}>"
@@ -151,50 +273,79 @@ class ParticipantRecorder:
             await self.pc.setRemoteDescription(RTCSessionDescription(sdp=sdp, type="offer"))
         except (ValueError, AssertionError, KeyError, IndexError, TypeError) as exc:
             raise RecorderError("录制连接的 SDP 不正确") from exc
-        if self._recorder is not None and self._started_at is None:
-            self._started_at = time.time()
-            await self._recorder.start()
+        if self.writer is None and self.tracks:
+            # One audio and one video stream per file (the first of each kind).
+            chosen = {}
+            for t in self.tracks:
+                chosen.setdefault(t.kind, t)
+            self.writer = FileWriter(self.path, list(chosen))
+            self._tasks = [asyncio.ensure_future(self._pump(t)) for t in chosen.values()]
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
         return {"type": self.pc.localDescription.type, "sdp": self.pc.localDescription.sdp}
+
+    async def _pump(self, track: CountingTrack) -> None:
+        while True:
+            try:
+                frame = await track.recv()
+            except (MediaStreamError, asyncio.CancelledError):
+                return
+            if self._until is not None and track.first_at is not None and (frame.time or 0) > self._until:
+                return  # captured after the stop: not part of the recording
+            self.writer.put(track.kind, frame)
 
     async def add_candidate(self, data: dict) -> None:
         cand = parse_candidate(data)
         if cand is not None:
             await self.pc.addIceCandidate(cand)
 
-    async def stop(self) -> RecordedFile | None:
-        """Close the connection and the file; None when nothing was recorded."""
+    async def stop(self, drain: float = 2.0) -> RecordedFile | None:
+        """Close the connection and the file; None when nothing was recorded.
+
+        Frames still on their way through the network and the decoder when stop is asked for
+        (up to ``drain`` seconds of them) are kept if they were captured before the stop.
+        """
         if self._stopped:
             return None
         self._stopped = True
         stopped_at = time.time()
-        for track in self.tracks:
-            track.stop()
-        recorder, self._recorder = self._recorder, None
-        recorded = bool(recorder is not None and any(t.frames for t in self.tracks))
-        if recorder is not None:
-            try:
-                await recorder.stop()
-            except Exception:  # noqa: BLE001 - a file with no frames cannot be finalised; dropped below
-                log.warning("recorder %s: could not finalise %s", self.peer, self.path, exc_info=True)
-                recorded = False
+        firsts = [t.first_at for t in self.tracks if t.first_at is not None]
+        if firsts and self._tasks and drain > 0:
+            self._until = stopped_at - min(firsts)
+            await asyncio.wait(self._tasks, timeout=drain)
+        for task in self._tasks:
+            task.cancel()
         await self.pc.close()
-        if not recorded or not self.path.exists() or self.path.stat().st_size == 0:
+        writer = self.writer
+        if writer is None:
+            return None
+        await asyncio.get_running_loop().run_in_executor(None, writer.close)
+        if writer.error or not self.path.exists() or self.path.stat().st_size == 0:
             self.path.unlink(missing_ok=True)
             return None
         firsts = [t.first_at for t in self.tracks if t.first_at is not None]
         # The span actually recorded: from the first frame to the stop.
-        started = min(firsts) if firsts else (self._started_at or stopped_at)
+        started = min(firsts) if firsts else stopped_at
         return RecordedFile(
             peer=self.peer,
             label=self.label,
             path=self.path,
             started_at=started,
             stopped_at=stopped_at,
-            video_frames=sum(t.frames for t in self.tracks if t.kind == "video"),
-            audio_frames=sum(t.frames for t in self.tracks if t.kind == "audio"),
+            video_frames=writer.written["video"],
+            audio_frames=writer.written["audio"],
+            dropped_frames=sum(writer.dropped.values()),
+            media_seconds=writer.media_end,
         )
+
+    def stats(self) -> dict:
+        w = self.writer
+        return {
+            "state": self.connection_state,
+            "received": {t.kind: t.frames for t in self.tracks},
+            "written": dict(w.written) if w else {},
+            "dropped": dict(w.dropped) if w else {},
+        }
 
 
 class RecordingSession:
@@ -237,13 +388,13 @@ class RecordingSession:
         await rec.add_candidate(data)
 
     async def drop(self, peer: str) -> None:
-        """The participant left (or lost visibility): close its segment."""
+        """The participant left (or lost visibility): close its segment at once."""
         rec = self.recorders.pop(peer, None)
         if rec is not None:
-            await self._finish(rec)
+            await self._finish(rec, drain=0)
 
-    async def _finish(self, rec: ParticipantRecorder) -> None:
-        done = await rec.stop()
+    async def _finish(self, rec: ParticipantRecorder, drain: float = 2.0) -> None:
+        done = await rec.stop(drain)
         if done is not None:
             self.finished.append(done)
 
@@ -257,8 +408,5 @@ class RecordingSession:
 
     def stats(self) -> dict:
         return {
-            peer: {"state": rec.connection_state,
-                   "video_frames": sum(t.frames for t in rec.tracks if t.kind == "video"),
-                   "audio_frames": sum(t.frames for t in rec.tracks if t.kind == "audio")}
-            for peer, rec in self.recorders.items()
+            peer: rec.stats() for peer, rec in self.recorders.items()
         }
