@@ -29,22 +29,61 @@ def pytest_addoption(parser):
                      help="database for the app fixture")
 
 
-@pytest.fixture
-def db_url(request, tmp_path):
-    if request.config.getoption("--db") == "postgres":
-        import sqlalchemy as sa
+PG_BASE = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
-        base = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-        schema = f"t_{uuid.uuid4().hex[:12]}"
-        engine = sa.create_engine(base)
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        yield f"{base}?options=-csearch_path%3D{schema}"
-        with engine.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        engine.dispose()
+
+def _use_postgres(request) -> bool:
+    return request.config.getoption("--db") == "postgres"
+
+
+def _new_pg_schema():
+    import sqlalchemy as sa
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    engine = sa.create_engine(PG_BASE)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    engine.dispose()
+    return schema, f"{PG_BASE}?options=-csearch_path%3D{schema}"
+
+
+def _drop_pg_schema(schema):
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_BASE)
+    with engine.begin() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def _pg_session_schema(request):
+    """One PostgreSQL schema for the whole run; tables are emptied after each test (fast)."""
+    if not _use_postgres(request):
+        yield None
+        return
+    schema, url = _new_pg_schema()
+    yield url
+    _drop_pg_schema(schema)
+
+
+@pytest.fixture
+def db_url(request, tmp_path, _pg_session_schema):
+    if _pg_session_schema:
+        yield _pg_session_schema
     else:
         yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+
+
+@pytest.fixture
+def fresh_db_url(request, tmp_path):
+    """An empty database of the selected kind, for tests that build the schema themselves."""
+    if _use_postgres(request):
+        schema, url = _new_pg_schema()
+        yield url
+        _drop_pg_schema(schema)
+    else:
+        yield f"sqlite:///{tmp_path / 'fresh.sqlite3'}"
 
 
 @pytest.fixture
@@ -59,12 +98,17 @@ def app(tmp_path, db_url):
             "INDEX_FOLDER": str(tmp_path / "index"),
             "WTF_CSRF_ENABLED": False,
             "RATELIMIT_ENABLED": False,
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     with app.app_context():
         db.create_all()
         yield app
         db.session.remove()
+        if db.engine.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+            with db.engine.begin() as conn:
+                conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
         db.engine.dispose()
 
 
@@ -195,6 +239,7 @@ def live_app(tmp_path):
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'live.sqlite3'}",
             "UPLOAD_FOLDER": str(tmp_path / "uploads"),
             "INDEX_FOLDER": str(tmp_path / "index"),
+            "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         }
     )
     with app.app_context():

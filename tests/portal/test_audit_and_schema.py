@@ -48,7 +48,7 @@ def test_audit_verify_cli(app, factory):
     assert result.exit_code == 1
 
 
-def test_migrations_build_the_schema_the_models_describe(tmp_path, db_url):
+def test_migrations_build_the_schema_the_models_describe(tmp_path, fresh_db_url):
     """`flask db upgrade heads` on an empty database (SQLite, or a fresh PostgreSQL schema with
     --db=postgres), then compare with the models: no difference."""
     import os
@@ -56,7 +56,7 @@ def test_migrations_build_the_schema_the_models_describe(tmp_path, db_url):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    url = db_url
+    url = fresh_db_url
     env = dict(os.environ, FLASK_APP="wsgi.py", DATABASE_URL=url, INSTANCE_PATH=str(tmp_path / "inst"))
     subprocess.run([sys.executable, "-m", "flask", "db", "upgrade", "heads"], env=env, check=True,
                    capture_output=True, cwd=os.path.dirname(os.path.dirname(os.path.dirname(__file__))))
