@@ -162,3 +162,17 @@ def test_registration_operation_repeats_checks(app):
     with pytest.raises(Exception):
         register_citizen("13911112222", "weak", "王五", GOOD_ID)
     assert db.session.execute(select(User)).first() is None
+
+
+def test_login_attempts_from_one_address_are_rate_limited(app, client, factory):
+    from portal.accounts.routes import login_limiter
+
+    app.config["RATELIMIT_ENABLED"] = True
+    login_limiter.reset()
+    try:
+        for _ in range(login_limiter.limit):
+            client.post("/login", data={"mobile": "13700000000", "password": "wrong-pass1"})
+        resp = client.post("/login", data={"mobile": "13700000000", "password": "wrong-pass1"})
+        assert resp.status_code == 422 and "登录尝试过于频繁" in text_of(resp)
+    finally:
+        login_limiter.reset()
