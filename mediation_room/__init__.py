@@ -32,3 +32,8 @@ def init_app(app):
     events.register(app)
     add_dashboard_section(app, "rooms", dashboard, 40)
     add_demo_seeder(app, "mediation_room", load_demo, 40)
+
+    # Video (issue 6): WebRTC signalling and recording in the same /room namespace.
+    from mediation_room import signalling
+
+    signalling.register(app)
