@@ -1,0 +1,17 @@
+"""The 我的事项 section: the asker's questions with their state; a legal worker's claimed ones."""
+from flask import render_template
+
+from portal.consultation import permissions as perm
+from portal.consultation.operations import asked_by, claimed_by, queue_for, sla_hours
+from portal.consultation.models import utcnow
+
+
+def render_dashboard(user) -> str:
+    asked = asked_by(user, limit=10)
+    worker = perm.is_legal_worker(user)
+    claimed = claimed_by(user) if worker else []
+    queue_total = queue_for(user, 1, 1)[1] if worker else 0
+    if not (asked or worker):
+        return ""
+    return render_template("consultation/_dashboard.html", asked=asked, claimed=claimed, worker=worker,
+                           queue_total=queue_total, now=utcnow(), sla=sla_hours())

@@ -1,0 +1,3 @@
+"""Demo questions and answers (written as data; see demo.py)."""
+ANSWERED = []
+OPEN = []

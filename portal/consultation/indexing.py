@@ -1,0 +1,143 @@
+"""Search over public answered consultations, on the site's one search component (portal.search).
+
+The index holds only public questions that have an answer, with personal identifiers masked.
+Operations mark a consultation for re-indexing; the index is written right after the database
+transaction commits (so a rolled-back change never reaches the index), and ``flask consultation
+reindex`` rebuilds it from the database.
+"""
+from __future__ import annotations
+
+import re
+
+from flask import current_app, has_app_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session
+
+from portal.extensions import db
+from portal.search import SearchIndex, facet_field, text_field
+from portal.text import plain_text
+
+INDEX = SearchIndex(
+    "consultation",
+    {
+        "title": text_field(boost=1.0),
+        "body": text_field(),
+        "category": facet_field(),
+        "region": facet_field(),
+        "answered": facet_field(),
+    },
+    search_fields={"title": 3.0, "body": 1.0},
+)
+
+_MOBILE_RE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
+_ID_RE = re.compile(r"(?<![\dXx])(\d{4})\d{10}(\d{3}[\dXx])(?![\dXx])")
+_LANDLINE_RE = re.compile(r"(?<!\d)(0\d{2,3}-?)\d{7,8}(?!\d)")
+
+
+def mask_personal(text: str, names: list[str] = ()) -> str:
+    """Hide mobile numbers, ID numbers, landlines and the given names in text shown in public."""
+    if not text:
+        return ""
+    text = _ID_RE.sub(lambda m: m.group(1) + "*" * 10 + m.group(2), text)
+    text = _MOBILE_RE.sub(r"\1****\2", text)
+    text = _LANDLINE_RE.sub(lambda m: m.group(1) + "********", text)
+    for name in names:
+        if name and len(name) >= 2:
+            text = text.replace(name, name[0] + "某" * (len(name) - 1))
+    return text
+
+
+def indexable(c) -> bool:
+    return bool(c.is_public and c.first_answered_at is not None)
+
+
+def document(c) -> dict:
+    names = [c.asker.real_name] if c.asker else []
+    parts = [mask_personal(c.question, names)]
+    for m in c.messages:
+        text = plain_text(m.body) if m.is_answer else m.body
+        parts.append(mask_personal(text, names))
+    return {
+        "id": str(c.id),
+        "title": mask_personal(c.title, names),
+        "body": "\n".join(parts),
+        "category": c.category,
+        "region": c.region.code[:6] if c.region else "",
+        "answered": f"{c.first_answered_at:%Y%m%d%H%M%S}",
+    }
+
+
+def mark_for_index(c) -> None:
+    """Ask for ``c`` to be (re)indexed or removed once the current transaction commits."""
+    db.session.info.setdefault("consultation_reindex", set()).add(c.id)
+
+
+def _prepare(session: Session) -> None:
+    ids = session.info.pop("consultation_reindex", None)
+    if not ids:
+        return
+    from portal.consultation.models import Consultation
+
+    upserts, deletes = [], []
+    for c in session.execute(select(Consultation).where(Consultation.id.in_(ids))).scalars():
+        (upserts.append(document(c)) if indexable(c) else deletes.append(str(c.id)))
+    session.info["consultation_index_pending"] = (upserts, deletes)
+
+
+def _write(session: Session) -> None:
+    pending = session.info.pop("consultation_index_pending", None)
+    if not pending or not has_app_context():
+        return
+    upserts, deletes = pending
+    try:
+        if upserts:
+            INDEX.upsert(upserts)
+        for doc_id in deletes:
+            INDEX.delete(doc_id)
+    except Exception:  # the database is the record; the index can be rebuilt with the CLI
+        current_app.logger.exception("法律咨询索引更新失败，可运行 flask consultation reindex 重建")
+
+
+def _discard(session: Session) -> None:
+    session.info.pop("consultation_reindex", None)
+    session.info.pop("consultation_index_pending", None)
+
+
+_listening = False
+
+
+def listen() -> None:
+    global _listening
+    if _listening:
+        return
+    event.listen(Session, "before_commit", _prepare)
+    event.listen(Session, "after_commit", _write)
+    event.listen(Session, "after_soft_rollback", lambda s, prev: _discard(s))
+    _listening = True
+
+
+def rebuild() -> int:
+    from portal.consultation.models import Consultation
+
+    rows = db.session.execute(
+        select(Consultation).where(Consultation.is_public.is_(True), Consultation.first_answered_at.is_not(None))
+        .order_by(Consultation.id)
+    ).scalars()
+    return INDEX.rebuild(document(c) for c in rows)
+
+
+def suggest(title: str, limit: int = 5) -> list[dict]:
+    """Up to ``limit`` answered public questions like ``title`` (any word may match)."""
+    if len((title or "").strip()) < 2:
+        return []
+    result = INDEX.search(title, require_all=False, pagelen=limit)
+    return [{"id": int(h.id), "title": h.fields.get("title", ""), "category": h.fields.get("category", "")}
+            for h in result.hits]
+
+
+def search(text: str, category: str | None = None, page: int = 1, pagelen: int = 10):
+    return INDEX.search(
+        text, filters={"category": category} if category else None, facets=["category"], page=page,
+        pagelen=pagelen, highlight_fields=["title", "body"],
+        sort=None if (text or "").strip() else "answered",
+    )
