@@ -6,6 +6,7 @@
 
   var cache = {};
   var pop = null, body = null, current = null, showTimer = null, hideTimer = null, lastPointer = "mouse";
+  var refocusing = false; /* focus given back to the link on close must not reopen the popover */
 
   function getJSON(url) {
     if (cache[url]) return cache[url];
@@ -118,7 +119,11 @@
     pop.hidden = true;
     if (current) {
       current.setAttribute("aria-expanded", "false");
-      if (returnFocus) current.focus();
+      if (returnFocus) {
+        refocusing = true;
+        current.focus();
+        refocusing = false;
+      }
     }
     current = null;
   }
@@ -149,7 +154,7 @@
   });
   document.addEventListener("focusin", function (ev) {
     var link = citeOf(ev.target);
-    if (link && lastPointer !== "touch") show(link);
+    if (link && !refocusing && lastPointer !== "touch") show(link);
   });
   document.addEventListener("focusout", function (ev) {
     var link = citeOf(ev.target);
