@@ -15,7 +15,7 @@ also emits ``room_error`` to the socket):
 * ``send {text, client_msg_id, caucus?}`` – ack ``{"seq": n, "duplicate": bool}``.
 * ``admit / remove / caucus_start {user_id}``, ``caucus_end {}``, ``end {}`` – the mediator's.
 
-Events to the client: ``message`` (one stored message, in sequence order), ``presence`` (the
+Events to the client: ``chat`` (one stored message, in sequence order), ``presence`` (the
 member list with online state and the caucus), ``notice`` (transient: joined, left),
 ``lobby``, ``admitted``, ``removed``, ``ended``, ``room_error``.
 
@@ -35,7 +35,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
@@ -107,12 +107,19 @@ def _fail(code: str, message: str) -> dict:
     return {"ok": False, "code": code, "error": message}
 
 
+def _fresh_user() -> None:
+    """Load the user from this socket's session, not from a cache left on ``g`` by another
+    request that shared the application context (as tests do; the frame does the same for HTTP)."""
+    g.pop("_login_user", None)
+
+
 def _handler(fn):
     """Load the socket's room and user afresh, apply the per-socket flood limit, turn domain errors
     into an error event plus a failed acknowledgement, and never let an exception escape."""
 
     @functools.wraps(fn)
     def wrapper(self, data=None):
+        _fresh_user()
         info = _sockets.get(request.sid)
         if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
             return _fail("forbidden", "连接已失效，请刷新页面")
@@ -151,9 +158,9 @@ def broadcast_message(room, msg) -> None:
     """Deliver a stored message to exactly those who may see it (call inside room_send_lock)."""
     payload = ops.message_dict(room, msg)
     if msg.caucus_party_id is None:
-        socketio.emit("message", payload, to=room_key(room.id), namespace=NAMESPACE)
+        socketio.emit("chat", payload, to=room_key(room.id), namespace=NAMESPACE)
     else:
-        socketio.emit("message", payload, namespace=NAMESPACE,
+        socketio.emit("chat", payload, namespace=NAMESPACE,
                       to=[user_key(room.id, room.mediator_id), user_key(room.id, msg.caucus_party_id)])
 
 
@@ -176,6 +183,7 @@ def _commit_and_broadcast(room, *notices) -> None:
 
 class RoomNamespace(Namespace):
     def on_connect(self, auth=None):
+        _fresh_user()
         if not current_user.is_authenticated:
             raise ConnectionRefusedError("请先登录")
         room_id = auth.get("room_id") if isinstance(auth, dict) else None
@@ -306,13 +314,8 @@ class RoomNamespace(Namespace):
         return {"ok": True}
 
 
-_registered = False
-
-
 def register(app) -> None:
-    """Register the namespace once on the shared SocketIO object (each later ``init_app`` of a new
-    app hands the registered namespaces to its own server)."""
-    global _registered
-    if not _registered:
-        socketio.on_namespace(RoomNamespace(NAMESPACE))
-        _registered = True
+    """Register the namespace on the Socket.IO server that ``socketio.init_app`` has just made for
+    this app. (Flask-SocketIO's ``on_namespace`` registers with the current server only once one
+    exists, so this runs for every app, tests making many.)"""
+    socketio.on_namespace(RoomNamespace(NAMESPACE))
