@@ -60,6 +60,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app,
         async_mode=app.config["SOCKETIO_ASYNC_MODE"],
         message_queue=app.config["SOCKETIO_MESSAGE_QUEUE"],
+        channel=app.config["SOCKETIO_CHANNEL"],
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS"),
         max_http_buffer_size=256 * 1024,
         logger=False,

@@ -23,6 +23,10 @@ def _instance_secret(instance_path: Path, name: str, make) -> str:
     return value
 
 
+#: Settings that features give defaults to, which an operator may override from the environment.
+INT_OVERRIDES = ("ROOM_RATE_LIMIT", "MEDIATION_ACCEPT_DAYS", "CONSULTATION_SLA_HOURS")
+
+
 def load_config(instance_path: str) -> dict:
     inst = Path(instance_path)
     env = os.environ
@@ -30,13 +34,16 @@ def load_config(instance_path: str) -> dict:
     field_key = env.get("FIELD_ENCRYPTION_KEY") or _instance_secret(
         inst, "field_key", lambda: Fernet.generate_key().decode()
     )
-    return {
+    overrides = {k: int(env[k]) for k in INT_OVERRIDES if env.get(k, "").isdigit()}
+    return overrides | {
         "SECRET_KEY": secret_key,
         #: Fernet key for personal data at rest (ID numbers).
         "FIELD_ENCRYPTION_KEY": field_key,
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{inst / 'portal.sqlite3'}",
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "SOCKETIO_MESSAGE_QUEUE": env.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        #: Redis pub/sub channel; processes of one site share it, separate sites (or tests) must not.
+        "SOCKETIO_CHANNEL": env.get("SOCKETIO_CHANNEL") or "flask-socketio",
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE") or "threading",
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(inst / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(inst / "index"),
