@@ -5,9 +5,12 @@ from __future__ import annotations
 import pytest
 
 from portal.accounts.models import Role
+from portal.accounts.operations import create_user
 from portal.extensions import db, socketio
+from portal.identity import make_id_number
+from mediation_room import operations as ops
 from mediation_room.operations import create_room
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, start_live_server
 
 
 @pytest.fixture
@@ -98,3 +101,42 @@ def enter(connect, user, room, mediator_sc=None):
     assert ack["ok"], ack
     sc.get_received("/room")
     return sc
+
+
+# ---- a real server ------------------------------------------------------------------------------
+
+@pytest.fixture
+def room_site(live_app, live_people):
+    live_app.config.update(ROOM_RATE_LIMIT=100_000, ROOM_RATE_WINDOW=1.0)
+    server = start_live_server(live_app)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def live_people(live_app):
+    """Users, an organisation and a room (both parties in the lobby) in the live app's database;
+    returns ``{"mediator"|"a"|"b": (user id, mobile), "room_id": id}``."""
+    import datetime as dt
+
+    from portal.places.models import Organisation, Region
+
+    with live_app.app_context():
+        region = Region(code="220102001000", name="南岭街道", level=4)
+        db.session.add(region)
+        db.session.flush()
+        org = Organisation(name="测试调委会", kind="township", region_id=region.id)
+        org.dispute_types = ["邻里纠纷"]
+        db.session.add(org)
+        db.session.flush()
+        people = {}
+        for n, (key, name, roles) in enumerate([("mediator", "赵调解", [(Role.mediator, org, None, None)]),
+                                                ("a", "张建国", []), ("b", "李秀兰", [])], start=1):
+            people[key] = create_user(f"1370000000{n}", PASSWORD, name,
+                                      make_id_number("220102", dt.date(1970 + n, 1, 1), f"{n:03d}"), roles)
+        db.session.commit()
+        room = ops.create_room(people["mediator"], "并发测试调解室", people["mediator"], [people["a"], people["b"]])
+        db.session.commit()
+        info = {k: (u.id, u.mobile) for k, u in people.items()}
+        info["room_id"] = room.id
+        return info

@@ -9,61 +9,25 @@ import time
 import pytest
 from sqlalchemy import select
 
-from portal.accounts.models import Role
-from portal.accounts.operations import create_user
 from portal.extensions import db
-from portal.identity import make_id_number
 from mediation_room import operations as ops
 from mediation_room.models import RoomMessage
-from tests.conftest import PASSWORD, start_live_server
+from tests.conftest import PASSWORD
 from tests.mediation_room.live import RoomClient, login_cookie
 
 pytestmark = pytest.mark.slow
 PER_CLIENT = 200
 
 
-@pytest.fixture
-def room_site(live_app, factory_free_users):
-    live_app.config.update(ROOM_RATE_LIMIT=100_000, ROOM_RATE_WINDOW=1.0)
-    server = start_live_server(live_app)
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def factory_free_users(live_app):
-    """Users, an organisation and a room in the live app's database: a caucus of the mediator and
-    party A runs throughout, so party B may see only part of the stream."""
-    import datetime as dt
-
-    from portal.places.models import Organisation, Region
-
+def test_three_clients_concurrently_lose_nothing_double_nothing(live_app, room_site, live_people):
+    info = live_people
     with live_app.app_context():
-        region = Region(code="220102001000", name="南岭街道", level=4)
-        db.session.add(region)
-        db.session.flush()
-        org = Organisation(name="测试调委会", kind="township", region_id=region.id)
-        org.dispute_types = ["邻里纠纷"]
-        db.session.add(org)
-        db.session.flush()
-        people = {}
-        for n, (key, name, roles) in enumerate([("mediator", "赵调解", [(Role.mediator, org, None, None)]),
-                                                ("a", "张建国", []), ("b", "李秀兰", [])], start=1):
-            people[key] = create_user(f"1370000000{n}", PASSWORD, name,
-                                      make_id_number("220102", dt.date(1970 + n, 1, 1), f"{n:03d}"), roles)
+        # both parties in, and a caucus of the mediator and A throughout: B may see only part of the stream
+        room = ops.get_room(info["room_id"])
+        ops.admit_member(room.mediator, room, info["a"][0])
+        ops.admit_member(room.mediator, room, info["b"][0])
+        ops.start_caucus(room.mediator, room, info["a"][0])
         db.session.commit()
-        room = ops.create_room(people["mediator"], "并发测试调解室", people["mediator"], [people["a"], people["b"]])
-        ops.admit_member(people["mediator"], room, people["a"].id)
-        ops.admit_member(people["mediator"], room, people["b"].id)
-        ops.start_caucus(people["mediator"], room, people["a"].id)
-        db.session.commit()
-        info = {k: (u.id, u.mobile) for k, u in people.items()}
-        info["room_id"] = room.id
-        return info
-
-
-def test_three_clients_concurrently_lose_nothing_double_nothing(live_app, room_site, factory_free_users):
-    info = factory_free_users
     url = room_site.url
     clients = {k: RoomClient(url, login_cookie(url, info[k][1], PASSWORD), info["room_id"], k)
                for k in ("mediator", "a", "b")}
