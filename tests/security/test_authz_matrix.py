@@ -1,0 +1,104 @@
+"""The authorization matrix, generated from the app's URL map (issue 9).
+
+For every endpoint and every role of tests/security/authz.py: roles outside the policy are
+refused (401/403/404, or sent to the login page) on every method the endpoint accepts; roles
+inside it get no refusal and no error on GET. POSTs by allowed roles are left to the feature
+tests, because a real POST changes state. A new endpoint without a policy entry fails the test.
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from portal.extensions import db
+from tests.security.authz import ROLE_ACCOUNTS, ROLES
+from tests.security.conftest import login
+from tests.security.policies import POLICIES
+
+
+def _endpoints(app):
+    rules = {}
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        rules.setdefault(rule.endpoint, []).append(rule)
+    return rules
+
+
+@pytest.fixture(scope="module")
+def matrix_app(demo_app):
+    """The demo site plus the accounts the roles need that the demo data does not have."""
+    from portal.accounts.models import ReviewTier, Role, User
+    from portal.accounts.operations import create_user
+    from portal.identity import make_id_number
+    from portal.places.operations import region_by_code
+
+    with demo_app.app_context():
+        if not db.session.execute(select(User).where(User.mobile == "13800000101")).scalar_one_or_none():
+            import datetime as dt
+
+            create_user("13800000101", "Demo2026", "路人甲", make_id_number("220102", dt.date(1990, 1, 1), "101"))
+            create_user("13800000102", "Demo2026", "滇审核", make_id_number("530102", dt.date(1980, 1, 1), "102"),
+                        [(Role.reviewer, None, region_by_code("530102000000"), ReviewTier.county)])
+            db.session.commit()
+        db.session.remove()
+    return demo_app
+
+
+def test_every_endpoint_has_a_policy(matrix_app):
+    missing = sorted(set(_endpoints(matrix_app)) - set(POLICIES))
+    assert missing == [], f"endpoints without an authorization policy: {missing}"
+    stale = sorted(set(POLICIES) - set(_endpoints(matrix_app)))
+    assert stale == [], f"policies for endpoints that no longer exist: {stale}"
+
+
+def _refused(resp) -> bool:
+    if resp.status_code in (401, 403, 404):
+        return True
+    return resp.status_code in (302, 303) and "/login" in resp.headers.get("Location", "")
+
+
+CLIENTS: dict = {}
+
+
+def _client(app, role):
+    key = (id(app), role)
+    if key not in CLIENTS:
+        client = app.test_client()
+        if role != "anonymous":
+            login(client, ROLE_ACCOUNTS[role].lstrip("+"))
+        CLIENTS[key] = client
+    return CLIENTS[key]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_policy_holds_for_role(matrix_app, role):
+    failures = []
+    client = _client(matrix_app, role)
+    with matrix_app.test_request_context():
+        from flask import url_for
+
+        for endpoint, rules in sorted(_endpoints(matrix_app).items()):
+            policy = POLICIES.get(endpoint)
+            if policy is None:
+                continue
+            params = policy.params() if policy.params else {}
+            try:
+                url = url_for(endpoint, **params)
+            except Exception as exc:  # a policy whose parameters do not fit its rule
+                failures.append(f"{endpoint}: cannot build URL ({exc})")
+                continue
+            methods = sorted({m for r in rules for m in r.methods} - {"HEAD", "OPTIONS"})
+            allowed = role in policy.allow
+            for method in methods:
+                if method != "GET" and allowed:
+                    continue
+                resp = client.open(url, method=method, data={})
+                if resp.status_code >= 500:
+                    failures.append(f"{method} {url} ({endpoint}) as {role}: {resp.status_code}")
+                elif allowed and _refused(resp):
+                    failures.append(f"{method} {url} ({endpoint}) as {role}: refused ({resp.status_code}) "
+                                    "but the policy allows it")
+                elif not allowed and not _refused(resp):
+                    failures.append(f"{method} {url} ({endpoint}) as {role}: NOT refused ({resp.status_code})")
+    assert failures == [], "\n".join(failures)
