@@ -71,34 +71,42 @@ def _client(app, role):
     return CLIENTS[key]
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_policy_holds_for_role(matrix_app, role):
-    failures = []
-    client = _client(matrix_app, role)
-    with matrix_app.test_request_context():
+def _plan(app):
+    """(endpoint, url, methods, policy) for every endpoint, URLs built from the demo objects."""
+    plan, problems = [], []
+    with app.test_request_context():
         from flask import url_for
 
-        for endpoint, rules in sorted(_endpoints(matrix_app).items()):
+        for endpoint, rules in sorted(_endpoints(app).items()):
             policy = POLICIES.get(endpoint)
             if policy is None:
                 continue
-            params = policy.params() if policy.params else {}
             try:
-                url = url_for(endpoint, **params)
+                url = url_for(endpoint, **(policy.params() if policy.params else {}))
             except Exception as exc:  # a policy whose parameters do not fit its rule
-                failures.append(f"{endpoint}: cannot build URL ({exc})")
+                problems.append(f"{endpoint}: cannot build URL ({exc})")
                 continue
             methods = sorted({m for r in rules for m in r.methods} - {"HEAD", "OPTIONS"})
-            allowed = role in policy.allow
-            for method in methods:
-                if method != "GET" and allowed:
-                    continue
-                resp = client.open(url, method=method, data={})
-                if resp.status_code >= 500:
-                    failures.append(f"{method} {url} ({endpoint}) as {role}: {resp.status_code}")
-                elif allowed and _refused(resp):
-                    failures.append(f"{method} {url} ({endpoint}) as {role}: refused ({resp.status_code}) "
-                                    "but the policy allows it")
-                elif not allowed and not _refused(resp):
-                    failures.append(f"{method} {url} ({endpoint}) as {role}: NOT refused ({resp.status_code})")
+            plan.append((endpoint, url, methods, policy))
+        db.session.remove()
+    return plan, problems
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_policy_holds_for_role(matrix_app, role):
+    plan, failures = _plan(matrix_app)
+    client = _client(matrix_app, role)
+    for endpoint, url, methods, policy in plan:
+        allowed = role in policy.allow
+        for method in methods:
+            if method != "GET" and allowed:
+                continue
+            resp = client.open(url, method=method, data={})
+            if resp.status_code >= 500:
+                failures.append(f"{method} {url} ({endpoint}) as {role}: {resp.status_code}")
+            elif allowed and _refused(resp):
+                failures.append(f"{method} {url} ({endpoint}) as {role}: refused ({resp.status_code}) "
+                                "but the policy allows it")
+            elif not allowed and not _refused(resp):
+                failures.append(f"{method} {url} ({endpoint}) as {role}: NOT refused ({resp.status_code})")
     assert failures == [], "\n".join(failures)
