@@ -119,7 +119,9 @@ def parse_file(path: Path, root: Path) -> ParsedFile:
 
     end = next((i for i, line in enumerate(lines) if line.strip() == INFO_END), None)
     if end is None:
-        pf.errors.append(LoadError(rel, len(lines), f"缺少 {INFO_END} 标记（文件头与正文无法区分）"))
+        body = next((i + 1 for i, line in enumerate(lines)
+                     if ARTICLE_RE.match(line.strip()) or line.startswith("##")), len(lines))
+        pf.errors.append(LoadError(rel, body, f"缺少 {INFO_END} 标记（应在正文开始的这一行之前）"))
         return pf
 
     # ---- header: titles and dates --------------------------------------------------------------

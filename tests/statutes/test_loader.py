@@ -162,14 +162,16 @@ def _write(root: Path, rel: str, text: str) -> Path:
 def test_malformed_files_are_reported_with_file_and_line_and_the_others_load(app, tmp_path):
     root = tmp_path / "laws"
     _write(root, "测试类/测试法(2020-01-01).md", GOOD)
-    _write(root, "测试类/无标记法(2020-01-01).md", GOOD.replace("# 中华人民共和国测试法", "# 无标记法")
-           .replace("<!-- INFO END -->", ""))
+    no_marker = GOOD.replace("# 中华人民共和国测试法", "# 无标记法").replace("<!-- INFO END -->", "")
+    _write(root, "测试类/无标记法(2020-01-01).md", no_marker)
+    body_line = no_marker.split("\n").index("## 第一章 总则") + 1
     out_of_order = GOOD.replace("# 中华人民共和国测试法", "# 乱序法").replace("第三条 本法自", "第二条 本法自")
     _write(root, "测试类/乱序法(2020-01-01).md", out_of_order)
     report = load_laws(None, root=root)
     db.session.commit()
     messages = [str(e) for e in report.errors]
-    assert any(m.startswith("测试类/无标记法(2020-01-01).md:") and "INFO END" in m for m in messages), messages
+    assert any(m.startswith(f"测试类/无标记法(2020-01-01).md:{body_line}:") and "INFO END" in m
+               for m in messages), messages
     bad_line = out_of_order.split("\n").index("第二条 本法自2020年3月1日起施行。") + 1
     assert any(m.startswith(f"测试类/乱序法(2020-01-01).md:{bad_line}:") and "顺序" in m for m in messages), messages
     assert report.added == ["测试法"]
