@@ -40,7 +40,7 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-from flask import current_app, request
+from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
@@ -130,6 +130,7 @@ def _handler(fn):
 
     @functools.wraps(fn)
     def wrapper(data=None):
+        g.pop("_login_user", None)  # this socket's own user, not one cached by another event (tests)
         info = room_events._sockets.get(request.sid)
         if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
             return _fail("forbidden", "连接已失效，请刷新页面")
@@ -412,12 +413,15 @@ HANDLERS = {
     "rtc_record_stop": on_record_stop, "rtc_worker_offer": on_worker_offer,
 }
 
-_registered = False
+_wrapped = False
+_WRAPPED_HANDLERS = {name: _handler(fn) for name, fn in HANDLERS.items()}
 
 
 def register(app) -> None:
-    """Add the WebRTC events to the ``/room`` namespace and follow the room's changes (once)."""
-    global _registered
+    """Add the WebRTC events to the ``/room`` namespace of the Socket.IO server that
+    ``socketio.init_app`` has just made for this app (Flask-SocketIO's ``on_event`` registers with
+    the current server once one exists, so this runs for every app), and follow the room's changes."""
+    global _wrapped
     from mediation_room.models import Room
     from mediation_room.signals import room_ended
     from portal.uploads import register_owner
@@ -428,13 +432,12 @@ def register(app) -> None:
 
     register_owner("room", can_view_room_files)
     app.config.setdefault("ICE_SERVERS", [])
-    app.extensions.setdefault("room_video", True)
-    if _registered:
-        return
-    _registered = True
-    for name, fn in HANDLERS.items():
-        socketio.on_event(name, _handler(fn), namespace=NAMESPACE)
+    for name, fn in _WRAPPED_HANDLERS.items():
+        socketio.on_event(name, fn, namespace=NAMESPACE)
     room_ended.connect(_on_room_ended)
+    if _wrapped:
+        return
+    _wrapped = True
     # Every change the chat's namespace makes to a room ends with a presence broadcast: follow it.
     original = room_events.broadcast_presence
 
