@@ -35,7 +35,7 @@ _LIST_SEP_RE = re.compile(r"^\s*(?:、|，|,|和|及|以及|或者|或|与|至|�
 _RANGE_SEP_RE = re.compile(r"^\s*(?:至|到|—|－|-|～|~)\s*$")
 _BRACKET_NAME = r"《(?P<bname>[^《》\n]{1,60})》"
 _THIS_LAW = r"(?P<this>本法|该法|本条例|该条例|同法)"
-_TAG_RE = re.compile(r"(<!--.*?-->|<[^>]*>)", re.S)
+_TAG_RE = re.compile(r"(<!--.*?-->|<[^>]*>)", re.DOTALL)
 _TAG_NAME_RE = re.compile(r"^<\s*(/?)\s*([a-zA-Z0-9]+)")
 _BLOCK_TAGS = {"p", "br", "li", "ul", "ol", "tr", "td", "th", "table", "blockquote", "h1", "h2", "h3",
                "h4", "h5", "h6", "div", "section", "article"}
@@ -246,10 +246,11 @@ def _render(text: str, cits: list[Citation], base: str, keep_breaks: bool) -> st
 
 def _base_url() -> str:
     from flask import has_request_context, url_for
+    from werkzeug.routing import BuildError
 
     try:
         return url_for("statutes.index") if has_request_context() else "/laws/"
-    except Exception:  # outside this app's URL map (should not happen): fall back to the path
+    except BuildError:  # outside this app's URL map (should not happen): fall back to the path
         return "/laws/"
 
 

@@ -125,11 +125,11 @@ def _fill_law(law: Law, parts: list[ParsedFile], digest: str) -> None:
         for a in pf.articles:
             position += 1
             count += 1
-            rows.append(dict(
-                law_id=law.id, division_id=divisions[a.heading].id if a.heading is not None else None,
-                number=a.number, suffix=a.suffix, label=a.label, position=position,
-                text="\n".join(a.paragraphs), source_line=f"{pf.path}:{a.line}",
-            ))
+            rows.append({
+                "law_id": law.id, "division_id": divisions[a.heading].id if a.heading is not None else None,
+                "number": a.number, "suffix": a.suffix, "label": a.label, "position": position,
+                "text": "\n".join(a.paragraphs), "source_line": f"{pf.path}:{a.line}",
+            })
         if rows:
             db.session.execute(Article.__table__.insert(), rows)
     law.article_count = count

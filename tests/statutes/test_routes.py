@@ -52,7 +52,7 @@ def test_article_page_and_json(client, laws):
     assert data["heading"] == "《人民调解法》第三十三条"
     assert data["url"] == f"/laws/{law.id}/articles/33"
     assert data["law_url"] == f"/laws/{law.id}#art-33"
-    assert [p["kind"] for p in data["paragraphs"]][0] == "para"
+    assert data["paragraphs"][0]["kind"] == "para"
     assert "申请司法确认" in data["paragraphs"][0]["text"]
 
 

@@ -5,7 +5,7 @@ from portal.statutes.operations import search_articles
 
 
 def top(query, n=3, **kw):
-    result, items = search_articles(query, **kw)
+    _, items = search_articles(query, **kw)
     return [(it["law"].short_name, it["article"].number) for it in items[:n]]
 
 
@@ -22,7 +22,7 @@ def test_expected_top_hits(app, query, expected):
 
 
 def test_results_have_highlighted_snippets(app):
-    result, items = search_articles("司法确认 三十日")
+    _, items = search_articles("司法确认 三十日")
     hit = next(it for it in items if it["law"].short_name == "人民调解法")
     assert hit["article"].label == "第三十三条"
     assert "<mark>" in hit["snippet"] and "<script" not in hit["snippet"]
