@@ -156,7 +156,10 @@ def _run(case_id: int, action: str, form_key: str, call, success: str):
         for k, v in form.data.items():
             if k in f[form_key]._fields and k not in ("csrf_token", "password"):
                 f[form_key][k].data = v
-        _field_error(f[form_key], exc)
+        if exc.field and exc.field in f[form_key]._fields:
+            _field_error(f[form_key], exc)
+        else:  # a refusal not about one field is shown at the top, whether or not the form still shows
+            flash(str(exc), "error")
         return _render_case(case, f, 400, open_action=form_key)
     db.session.commit()
     flash(success, "success")
