@@ -156,12 +156,16 @@ def _int_field(data: dict, name: str, minimum: int = 0) -> int:
 
 def broadcast_message(room, msg) -> None:
     """Deliver a stored message to exactly those who may see it (call inside room_send_lock)."""
-    payload = ops.message_dict(room, msg)
-    if msg.caucus_party_id is None:
-        socketio.emit("chat", payload, to=room_key(room.id), namespace=NAMESPACE)
+    deliver(room.id, ops.message_dict(room, msg), room.mediator_id, msg.caucus_party_id)
+
+
+def deliver(room_id: int, payload: dict, mediator_id: int, caucus_party_id: int | None) -> None:
+    """Public messages go to the room's socket room; caucus messages only to its two members."""
+    if caucus_party_id is None:
+        socketio.emit("chat", payload, to=room_key(room_id), namespace=NAMESPACE)
     else:
         socketio.emit("chat", payload, namespace=NAMESPACE,
-                      to=[user_key(room.id, room.mediator_id), user_key(room.id, msg.caucus_party_id)])
+                      to=[user_key(room_id, mediator_id), user_key(room_id, caucus_party_id)])
 
 
 def broadcast_presence(room) -> None:
@@ -250,12 +254,13 @@ class RoomNamespace(Namespace):
         unknown = set(data) - {"text", "client_msg_id", "caucus"}
         if unknown:
             raise ops.RoomError("请求格式不正确", "invalid")
-        with ops.room_send_lock(room.id):
-            msg, created = ops.post_message(current_user, room, data.get("text"),
-                                            data.get("client_msg_id"), data.get("caucus"))
-            if created:
-                broadcast_message(room, msg)
-        return {"ok": True, "seq": msg.seq, "duplicate": not created}
+        room_id = room.id
+        with ops.room_send_lock(room_id):
+            posted = ops.post_message(current_user, room, data.get("text"),
+                                      data.get("client_msg_id"), data.get("caucus"))
+            if posted.created:
+                deliver(room_id, posted.payload, posted.mediator_id, posted.caucus_party_id)
+        return {"ok": True, "seq": posted.seq, "duplicate": not posted.created}
 
     # ---- the mediator's controls ----------------------------------------------------------------
     @_handler

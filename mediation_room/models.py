@@ -76,9 +76,10 @@ class Room(db.Model):
     #: The frozen 调解笔录 as plain text, written when the session ends.
     transcript_text: Mapped[str | None] = mapped_column(Text)
 
-    mediator: Mapped[User] = relationship(foreign_keys=[mediator_id], lazy="joined")
+    #: Loaded on access (not eagerly): the message hot path reads only a few columns.
+    mediator: Mapped[User] = relationship(foreign_keys=[mediator_id], lazy="select")
     members: Mapped[list[RoomMember]] = relationship(
-        back_populates="room", cascade="all, delete-orphan", lazy="selectin", order_by="RoomMember.id"
+        back_populates="room", cascade="all, delete-orphan", lazy="select", order_by="RoomMember.id"
     )
 
     def __repr__(self) -> str:

@@ -11,6 +11,7 @@ import contextlib
 import io
 import threading
 import zlib
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
@@ -173,49 +174,81 @@ def validate_client_msg_id(value) -> str | None:
     return value
 
 
-def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> tuple[RoomMessage, bool]:
+@dataclass
+class Posted:
+    """The outcome of :func:`post_message`: the wire form, whether it was stored now, and who may
+    receive it (``caucus_party_id`` None: everyone admitted; else the mediator and that party)."""
+
+    seq: int
+    created: bool
+    payload: dict
+    mediator_id: int
+    caucus_party_id: int | None
+
+
+def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> Posted:
     """Store a member's message with the room's next sequence number and COMMIT it.
 
-    Returns ``(message, created)``; a resend with a ``client_msg_id`` already stored returns the
-    stored message and ``created=False`` (nothing stored twice). While a caucus runs, whatever
-    its two participants write belongs to the caucus; ``caucus=True`` from anyone else is refused.
+    A resend with a ``client_msg_id`` already stored returns the stored message with
+    ``created=False`` (nothing stored twice). While a caucus runs, whatever its two participants
+    write belongs to the caucus; ``caucus=True`` from anyone else is refused.
     Call it inside :func:`room_send_lock` and broadcast before leaving the lock.
+
+    This is the hot path of the room, so it reads the few columns it needs with two small
+    queries rather than reloading the room with all its members.
     """
     text = validate_text(text)
     client_msg_id = validate_client_msg_id(client_msg_id)
     if caucus not in (None, True, False):
         raise RoomError("消息格式不正确", "invalid")
-    db.session.refresh(room)  # the state, the caucus and membership as they are now
-    if not room.is_open:
+    uid = actor.id
+    state, caucus_party_id, mediator_id = db.session.execute(
+        select(Room.state, Room.caucus_party_id, Room.mediator_id).where(Room.id == room.id)
+    ).one()
+    if state != RoomState.open:
         raise RoomError("调解已结束，不能再发送消息", "ended")
-    if not permissions.can_send(actor, room):
+    member = db.session.execute(
+        select(RoomMember.role, RoomMember.status).where(RoomMember.room_id == room.id, RoomMember.user_id == uid)
+    ).one_or_none()
+    if member is None or member.status != MemberStatus.admitted:
         raise RoomError("您尚未获准进入调解室，不能发送消息", "forbidden")
-    in_caucus = permissions.in_caucus(room, actor)
+    in_caucus = caucus_party_id is not None and uid in (mediator_id, caucus_party_id)
     if caucus is True and not in_caucus:
         raise RoomError("您不在背靠背调解中，不能向其发送消息", "forbidden")
     if caucus is False and in_caucus:
         raise RoomError("背靠背调解进行中，消息只发给背靠背调解的双方", "forbidden")
+    sender_label = f"{MemberRole(member.role).label} {actor.masked_name}"
+
+    def posted(msg: RoomMessage, created: bool) -> Posted:
+        return Posted(msg.seq, created, _payload(msg, sender_label, member.role), mediator_id,
+                      msg.caucus_party_id)
+
     if client_msg_id is not None:
         existing = _by_client_id(room, client_msg_id)
         if existing is not None:
-            if existing.sender_id != actor.id:
+            if existing.sender_id != uid:
                 raise RoomError("消息编号重复", "invalid")
-            return existing, False
-    msg = RoomMessage(room_id=room.id, kind=MessageKind.text.value, sender_id=actor.id,
+            return posted(existing, False)
+    msg = RoomMessage(room_id=room.id, kind=MessageKind.text.value, sender_id=uid,
                       client_msg_id=client_msg_id, body=text, created_at=utcnow(),
-                      caucus_party_id=room.caucus_party_id if in_caucus else None)
+                      caucus_party_id=caucus_party_id if in_caucus else None)
     try:
-        msg.seq = _next_seq(room)
+        msg.seq = db.session.execute(
+            update(Room).where(Room.id == room.id).values(last_seq=Room.last_seq + 1)
+            .returning(Room.last_seq).execution_options(synchronize_session=False)
+        ).scalar_one()
         db.session.add(msg)
+        db.session.flush()
+        result = posted(msg, True)
         db.session.commit()
     except IntegrityError:
         # the same client id stored by a concurrent resend: the counter step is rolled back with it
         db.session.rollback()
         existing = _by_client_id(room, client_msg_id) if client_msg_id else None
-        if existing is None or existing.sender_id != actor.id:
+        if existing is None or existing.sender_id != uid:
             raise RoomError("消息未能保存，请重试", "conflict") from None
-        return existing, False
-    return msg, True
+        return posted(existing, False)
+    return result
 
 
 def _by_client_id(room: Room, client_msg_id: str) -> RoomMessage | None:
@@ -242,9 +275,7 @@ def messages_after(user, room: Room, after_seq: int = 0, limit: int | None = Non
     return list(db.session.execute(stmt).scalars())
 
 
-def message_dict(room: Room, msg: RoomMessage) -> dict:
-    """The wire form of a message (text is plain; the browser inserts it as text, never as HTML)."""
-    member = room.member_of(msg.sender_id) if msg.sender_id else None
+def _payload(msg: RoomMessage, sender_label: str | None, role: str | None) -> dict:
     from portal import _format_dt
 
     return {
@@ -252,12 +283,18 @@ def message_dict(room: Room, msg: RoomMessage) -> dict:
         "kind": msg.kind,
         "text": msg.body,
         "sender_id": msg.sender_id,
-        "sender": member.display_name if member else "系统",
-        "role": member.role if member else "system",
+        "sender": sender_label or "系统",
+        "role": role or "system",
         "caucus": msg.caucus_party_id is not None,
         "client_msg_id": msg.client_msg_id,
         "time": _format_dt(msg.created_at, "%H:%M:%S"),
     }
+
+
+def message_dict(room: Room, msg: RoomMessage) -> dict:
+    """The wire form of a message (text is plain; the browser inserts it as text, never as HTML)."""
+    member = room.member_of(msg.sender_id) if msg.sender_id else None
+    return _payload(msg, member.display_name if member else None, member.role if member else None)
 
 
 # ---- the mediator's controls ----------------------------------------------------------------------
