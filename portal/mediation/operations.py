@@ -339,12 +339,16 @@ def schedule_session(actor: User, case: MediationCase, starts_at_local: dt.datet
     db.session.flush()
     if mode == SessionMode.online:
         try:
-            from mediation_room.operations import create_room
+            from mediation_room import operations as room_ops
         except ImportError:
             raise MediationError("线上调解室暂未开通，请改为现场调解", "mode") from None
         parties = [case.applicant] + [r.user for r in case.respondents if r.user is not None]
-        room = create_room(actor, f"{case.number} 调解", case.mediator, parties,
-                           ref_type="mediation_case", ref_id=case.id)
+        try:
+            room = room_ops.create_room(actor, f"{case.number} 调解", case.mediator, parties,
+                                        ref_type="mediation_case", ref_id=case.id)
+        except room_ops.RoomError as exc:
+            raise MediationError(f"无法开设调解室：{exc}", "mode") from None
+        db.session.flush()
         session.room_id = room.id
     transition(case, Action.schedule, actor, session=session.id, mode=mode,
                starts_at=starts_at_local.strftime("%Y-%m-%d %H:%M"))
@@ -597,7 +601,8 @@ def export_dossier(case: MediationCase) -> bytes:
 
 
 def file_transcript(room, transcript_text: str = "", transcript_pdf: bytes = b"", **_) -> None:
-    """Receiver of ``mediation_room.signals.room_ended``: file the transcript into the dossier."""
+    """Receiver of ``mediation_room.signals.room_ended``: file the transcript into the dossier
+    (the PDF when given, else the text), in the sender's transaction."""
     session = db.session.execute(select(MediationSession).where(MediationSession.room_id == room.id)).scalar_one_or_none()
     if session is None:
         return
@@ -622,5 +627,5 @@ def file_transcript(room, transcript_text: str = "", transcript_pdf: bytes = b""
                                   content_type="text/plain", size=len(data), sha256=hashlib.sha256(data).hexdigest()))
         n += 1
     if n:
+        # Sent inside the transaction that ends the room: the sender commits.
         audit.record(None, "mediation.transcript", "mediation_case", case.id, session=session.id, room=room.id)
-        db.session.commit()
