@@ -69,6 +69,7 @@ class CitationMap:
 
     def __init__(self, laws: list[LawRef], names: dict[str, LawRef]):
         self.laws = laws
+        self.by_id = {ref.law_id: ref for ref in laws}
         self.by_name = {normalise_name(k): v for k, v in names.items()}
         bare = sorted({k for k in names if len(k) >= 3} | {NATIONAL_PREFIX + k for k in self.by_name
                                                             if not k.endswith("条例")},
@@ -254,6 +255,18 @@ def _base_url() -> str:
         return "/laws/"
 
 
+def _request_state() -> tuple[CitationMap, str]:
+    """The map and the link prefix, looked up once per request (a law page calls the filter ~3,000 times)."""
+    from flask import g, has_request_context
+
+    if not has_request_context():
+        return citation_map(), _base_url()
+    state = g.get("_statute_links")
+    if state is None:
+        state = g._statute_links = (citation_map(), _base_url())
+    return state
+
+
 def link_citations(value, law=None) -> Markup:
     """The Jinja filter: plain text is escaped (line breaks kept) and Markup is linked in text nodes.
 
@@ -266,12 +279,8 @@ def link_citations(value, law=None) -> Markup:
     text = str(value.__html__()) if is_markup and not isinstance(value, Markup) else str(value)
     if len(text) > MAX_LINK_CHARS:
         return Markup(text) if is_markup else Markup(str(escape(text)).replace("\n", "<br>\n"))
-    cmap = citation_map()
-    default = None
-    if law is not None:
-        law_id = getattr(law, "id", law)
-        default = next((r for r in cmap.laws if r.law_id == law_id), None)
-    base = _base_url()
+    cmap, base = _request_state()
+    default = cmap.by_id.get(getattr(law, "id", law)) if law is not None else None
     scanner = _Scanner(cmap, default)
     if not is_markup:
         return Markup(_render(text, scanner.feed(text), base, keep_breaks=True))

@@ -222,7 +222,12 @@ def search_articles(text: str, law_id: int | str | None = None, category: str | 
         if art is None:  # index behind the database: skip rather than fail
             continue
         snippet = h.highlights.get("text") or ""
-        snippet = Markup(nh3.clean(snippet, tags={"mark"}, attributes={})) if snippet else None
+        if snippet:
+            snippet = nh3.clean(snippet, tags={"mark"}, attributes={})
+            head = nh3.clean(snippet, tags=set())[:6]
+            snippet = Markup(snippet if art.text.startswith(head) else "…" + snippet)
+        else:
+            snippet = None
         items.append({"article": art, "law": art.law, "snippet": snippet, "score": h.score})
     return result, items
 

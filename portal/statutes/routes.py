@@ -117,7 +117,7 @@ def show_article(law_id: int, key: str):
 def _related(law: Law, article: Article) -> list[Article]:
     """Articles this article cites (本法第…条, 《…法》第…条), in order, without repeats."""
     cmap = citation_map()
-    ref = next((r for r in cmap.laws if r.law_id == law.id), None)
+    ref = cmap.by_id.get(law.id)
     seen, out = {(law.id, article.number, article.suffix)}, []
     for c in find_citations(article.plain, default_law=ref, cmap=cmap):
         k = (c.law.law_id, c.number, c.suffix)
