@@ -125,3 +125,51 @@ def test_linker_is_fast_enough_on_long_text(cmap):
 
 def test_lawref_unknown_has_no_articles():
     assert LawRef(0, "", frozenset()).last_number == 0
+
+
+def _visible_text(html: str) -> str:
+    import html as html_lib
+
+    return html_lib.unescape(re.sub(r"<br>\n", "\n", re.sub(r"<(?!br>)[^>]+>", "", html)))
+
+
+def test_linking_never_changes_the_text(app, laws):
+    """Property: whatever the input, the visible text of the output is the input (only <a> added)."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    pieces = st.sampled_from(["《民法典》", "《人民调解法》", "《婚姻法》", "人民调解法", "本法", "第", "条", "第三十三条",
+                              "第1042条", "之一", "、", "至", "和", "，", "<", ">", "&", "\"", "\n", " ", "《", "》",
+                              "一", "千", "十", "5", "款", "项", "调解"])
+
+    @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.lists(pieces, max_size=30).map("".join))
+    def check(text):
+        html = str(link_citations(text))
+        assert _visible_text(html) == text
+        assert "<script" not in html
+
+    with app.test_request_context():
+        check()
+
+
+@pytest.mark.no_laws
+def test_inserted_articles_zhi_yi(app, client, tmp_path):
+    from portal.extensions import db
+    from portal.statutes.operations import load_laws
+    from tests.statutes.test_loader import GOOD
+
+    folder = tmp_path / "laws" / "测试类"
+    folder.mkdir(parents=True)
+    (folder / "测试法(2020-01-01).md").write_text(GOOD, encoding="utf-8")
+    load_laws(None, root=tmp_path / "laws")
+    db.session.commit()
+    cmap = CitationMap.from_database()
+    cits = find_citations("《中华人民共和国测试法》第二条之一、第三条，《测试法》第二条之二", None, cmap)
+    assert [(c.number, c.suffix, c.key) for c in cits] == [(2, 1, "2-1"), (3, 0, "3")]
+    law_id = cits[0].law.law_id
+    with app.test_request_context():
+        assert f'href="/laws/{law_id}/articles/2-1"' in link_citations("见《测试法》第二条之一")
+    data = client.get(f"/laws/{law_id}/articles/2-1.json").get_json()
+    assert data["label"] == "第二条之一" and data["paragraphs"][0]["text"] == "插入的条文。"
+    assert client.get(f"/laws/{law_id}/articles/2-2").status_code == 404
