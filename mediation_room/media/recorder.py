@@ -127,10 +127,11 @@ class FileWriter:
     network while VP8/Opus encoding runs (PyAV releases the GIL while encoding). The hand-over
     queue is bounded: when the encoder falls behind, new frames are dropped and counted rather
     than piling up in memory. Streams are created once every track has produced its first frame
-    (or after ``settle`` seconds), so a camera that never delivers leaves an audio-only file.
+    (or after ``settle`` seconds, frames held meanwhile), so a camera that never delivers leaves an
+    audio-only file.
     """
 
-    def __init__(self, path: Path, kinds: list[str], max_queue: int = 90, settle: float = 2.0) -> None:
+    def __init__(self, path: Path, kinds: list[str], max_queue: int = 90, settle: float = 5.0) -> None:
         self.path = Path(path)
         self.kinds = list(kinds)
         self.dropped = {"video": 0, "audio": 0}

@@ -428,7 +428,15 @@
     if (workerPc || !localStream) return;
     var pc = workerPc = new RTCPeerConnection({ iceServers: iceServers });
     localStream.getTracks().forEach(function (t) {
-      pc.addTrack(t.kind === "video" && screenTrack ? screenTrack : t, localStream);
+      var sender = pc.addTrack(t.kind === "video" && screenTrack ? screenTrack : t, localStream);
+      if (t.kind === "video" && sender.getParameters && sender.setParameters) {
+        // The dossier copy needs no full resolution: half size and 500 kbit/s halve the worker's load.
+        var params = sender.getParameters();
+        params.encodings = params.encodings && params.encodings.length ? params.encodings : [{}];
+        params.encodings[0].scaleResolutionDownBy = 2;
+        params.encodings[0].maxBitrate = 500000;
+        sender.setParameters(params).catch(function () {});
+      }
     });
     pc.createOffer().then(function (o) { return pc.setLocalDescription(o); })
       .then(function () { return gathered(pc); })
@@ -502,5 +510,6 @@
   socket.on("removed", function () { stopMedia(); root.hidden = true; });
 
   renderLocal();
-  window.RoomVideo = { peers: peers, state: function () { return { me: me, joined: joined, recording: recording, wantMedia: wantMedia }; } };
+  window.RoomVideo = { peers: peers, state: function () { return { me: me, joined: joined, recording: recording, wantMedia: wantMedia,
+    worker: workerPc ? workerPc.connectionState : null }; } };
 })();
