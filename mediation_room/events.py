@@ -113,9 +113,12 @@ def _fresh_user() -> None:
     g.pop("_login_user", None)
 
 
-def _handler(fn):
-    """Load the socket's room and user afresh, apply the per-socket flood limit, turn domain errors
+def _handler(fn=None, *, load_room: bool = True):
+    """Load the socket's room (or, with ``load_room=False``, pass just its id) and user afresh, apply the per-socket flood limit, turn domain errors
     into an error event plus a failed acknowledgement, and never let an exception escape."""
+
+    if fn is None:
+        return functools.partial(_handler, load_room=load_room)
 
     @functools.wraps(fn)
     def wrapper(self, data=None):
@@ -131,9 +134,12 @@ def _handler(fn):
             data = {}
         if not isinstance(data, dict):
             return _fail("invalid", "请求格式不正确")
-        room = ops.get_room(info.room_id)
-        if room is None:
-            return _fail("not_found", "调解室不存在")
+        if load_room:
+            room = ops.get_room(info.room_id)
+            if room is None:
+                return _fail("not_found", "调解室不存在")
+        else:
+            room = info.room_id
         try:
             return fn(self, room, info, data)
         except ops.RoomError as err:
@@ -247,16 +253,15 @@ class RoomNamespace(Namespace):
                 "more": len(msgs) > BACKFILL_PAGE}
 
     # ---- writing ------------------------------------------------------------------------------
-    @_handler
-    def on_send(self, room, info, data):
+    @_handler(load_room=False)
+    def on_send(self, room_id, info, data):
         if _over_limit(info.sends, current_app.config["ROOM_RATE_LIMIT"], current_app.config["ROOM_RATE_WINDOW"]):
             raise ops.RoomError("发送过于频繁，请稍后再试", "rate_limited")
         unknown = set(data) - {"text", "client_msg_id", "caucus"}
         if unknown:
             raise ops.RoomError("请求格式不正确", "invalid")
-        room_id = room.id
         with ops.room_send_lock(room_id):
-            posted = ops.post_message(current_user, room, data.get("text"),
+            posted = ops.post_message(current_user, room_id, data.get("text"),
                                       data.get("client_msg_id"), data.get("caucus"))
             if posted.created:
                 deliver(room_id, posted.payload, posted.mediator_id, posted.caucus_party_id)

@@ -186,7 +186,7 @@ class Posted:
     caucus_party_id: int | None
 
 
-def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> Posted:
+def post_message(actor, room: Room | int, text, client_msg_id=None, caucus=None) -> Posted:
     """Store a member's message with the room's next sequence number and COMMIT it.
 
     A resend with a ``client_msg_id`` already stored returns the stored message with
@@ -194,21 +194,26 @@ def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> Po
     write belongs to the caucus; ``caucus=True`` from anyone else is refused.
     Call it inside :func:`room_send_lock` and broadcast before leaving the lock.
 
-    This is the hot path of the room, so it reads the few columns it needs with two small
-    queries rather than reloading the room with all its members.
+    This is the hot path of the room, so it takes the room or just its id, reads the few columns
+    it needs with two small queries rather than loading the room with all its members, and leaves
+    duplicate detection to the unique constraint (a resend is rare; its counter step is rolled back).
     """
+    room_id = getattr(room, "id", room)
     text = validate_text(text)
     client_msg_id = validate_client_msg_id(client_msg_id)
     if caucus not in (None, True, False):
         raise RoomError("消息格式不正确", "invalid")
     uid = actor.id
-    state, caucus_party_id, mediator_id = db.session.execute(
-        select(Room.state, Room.caucus_party_id, Room.mediator_id).where(Room.id == room.id)
-    ).one()
+    row = db.session.execute(
+        select(Room.state, Room.caucus_party_id, Room.mediator_id).where(Room.id == room_id)
+    ).one_or_none()
+    if row is None:
+        raise RoomError("调解室不存在", "not_found")
+    state, caucus_party_id, mediator_id = row
     if state != RoomState.open:
         raise RoomError("调解已结束，不能再发送消息", "ended")
     member = db.session.execute(
-        select(RoomMember.role, RoomMember.status).where(RoomMember.room_id == room.id, RoomMember.user_id == uid)
+        select(RoomMember.role, RoomMember.status).where(RoomMember.room_id == room_id, RoomMember.user_id == uid)
     ).one_or_none()
     if member is None or member.status != MemberStatus.admitted:
         raise RoomError("您尚未获准进入调解室，不能发送消息", "forbidden")
@@ -223,18 +228,12 @@ def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> Po
         return Posted(msg.seq, created, _payload(msg, sender_label, member.role), mediator_id,
                       msg.caucus_party_id)
 
-    if client_msg_id is not None:
-        existing = _by_client_id(room, client_msg_id)
-        if existing is not None:
-            if existing.sender_id != uid:
-                raise RoomError("消息编号重复", "invalid")
-            return posted(existing, False)
-    msg = RoomMessage(room_id=room.id, kind=MessageKind.text.value, sender_id=uid,
+    msg = RoomMessage(room_id=room_id, kind=MessageKind.text.value, sender_id=uid,
                       client_msg_id=client_msg_id, body=text, created_at=utcnow(),
                       caucus_party_id=caucus_party_id if in_caucus else None)
     try:
         msg.seq = db.session.execute(
-            update(Room).where(Room.id == room.id).values(last_seq=Room.last_seq + 1)
+            update(Room).where(Room.id == room_id).values(last_seq=Room.last_seq + 1)
             .returning(Room.last_seq).execution_options(synchronize_session=False)
         ).scalar_one()
         db.session.add(msg)
@@ -244,16 +243,18 @@ def post_message(actor, room: Room, text, client_msg_id=None, caucus=None) -> Po
     except IntegrityError:
         # the same client id stored by a concurrent resend: the counter step is rolled back with it
         db.session.rollback()
-        existing = _by_client_id(room, client_msg_id) if client_msg_id else None
-        if existing is None or existing.sender_id != uid:
+        existing = _by_client_id(room_id, client_msg_id) if client_msg_id else None
+        if existing is None:
             raise RoomError("消息未能保存，请重试", "conflict") from None
+        if existing.sender_id != uid:
+            raise RoomError("消息编号重复", "invalid") from None
         return posted(existing, False)
     return result
 
 
-def _by_client_id(room: Room, client_msg_id: str) -> RoomMessage | None:
+def _by_client_id(room_id: int, client_msg_id: str) -> RoomMessage | None:
     return db.session.execute(
-        select(RoomMessage).where(RoomMessage.room_id == room.id, RoomMessage.client_msg_id == client_msg_id)
+        select(RoomMessage).where(RoomMessage.room_id == room_id, RoomMessage.client_msg_id == client_msg_id)
     ).scalar_one_or_none()
 
 
