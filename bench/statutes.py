@@ -16,8 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from portal import create_app  # noqa: E402
-from portal.extensions import db  # noqa: E402
+from portal import create_app
+from portal.extensions import db
 
 QUERIES = ["司法确认 三十日", "调解协议 法律约束力", "离婚冷静期", "医疗纠纷 调解", "物业费", "宅基地", "劳动合同 解除 经济补偿",
            "交通事故 赔偿", "未成年人 监护", "个人信息 删除", "法律援助 条件", "仲裁 裁决 撤销", "承包地 征收 补偿",
@@ -34,7 +34,7 @@ def timed(fn, *args, **kwargs):
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 def main():
