@@ -14,7 +14,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 from portal.extensions import db
-from portal.search import SearchIndex, facet_field, text_field
+from portal.search import SearchIndex, facet_field, query_words, text_field
 from portal.text import plain_text
 
 INDEX = SearchIndex(
@@ -126,18 +126,54 @@ def rebuild() -> int:
     return INDEX.rebuild(document(c) for c in rows)
 
 
+def _cover(word: str) -> list[str] | None:
+    """Split a compound query word into dictionary words that cover it end to end
+    (拖欠工资 → 拖欠 工资, 交通事故 → 交通 事故), or None when it has no such split (宅基地)."""
+    import jieba
+
+    parts = [(w, a, b) for w, a, b in jieba.tokenize(word, mode="search") if len(w) >= 2 and w != word]
+    out, pos = [], 0
+    while pos < len(word):
+        here = [p for p in parts if p[1] == pos]
+        if not here:
+            return None
+        w, _, end = max(here, key=lambda p: p[2])
+        out.append(w)
+        pos = end
+    return out if len(out) > 1 else None
+
+
+def expand_query(text: str, every_part: bool = False) -> str:
+    """The query text handed to the site's search component.
+
+    The component segments a query into whole words (precise mode). A compound such as 拖欠工资 then
+    finds only documents with that exact compound, missing "拖欠了三个月工资"; so each compound with a
+    clean split is replaced by its parts (all still required). With ``every_part`` (suggestions,
+    where any word may match) the compound and all its parts are kept, so closer titles rank higher.
+    """
+    import jieba
+
+    words = []
+    for w in query_words(text):
+        if every_part:
+            words.extend(x for x in jieba.cut_for_search(w) if len(x) >= 2 or x == w)
+        else:
+            words.extend(_cover(w) or [w])
+    return " ".join(dict.fromkeys(words))
+
+
 def suggest(title: str, limit: int = 5) -> list[dict]:
     """Up to ``limit`` answered public questions like ``title`` (any word may match)."""
     if len((title or "").strip()) < 2:
         return []
-    result = INDEX.search(title, require_all=False, pagelen=limit)
+    result = INDEX.search(expand_query(title, every_part=True), require_all=False, pagelen=limit)
     return [{"id": int(h.id), "title": h.fields.get("title", ""), "category": h.fields.get("category", "")}
             for h in result.hits]
 
 
 def search(text: str, category: str | None = None, page: int = 1, pagelen: int = 10):
     return INDEX.search(
-        text, filters={"category": category} if category else None, facets=["category"], page=page,
+        expand_query(text), filters={"category": category} if category else None, facets=["category"], page=page,
         pagelen=pagelen, highlight_fields=["title", "body"],
         sort=None if (text or "").strip() else "answered",
     )

@@ -113,3 +113,23 @@ def test_reindex_cli_rebuilds(app, corpus):
     result = app.test_cli_runner().invoke(args=["consultation", "reindex"])
     assert f"{len(CORPUS)} 条" in result.output
     assert indexing.search("物业费").hits[0].fields["title"] == "物业费可以因为服务差拒交吗"
+
+
+@pytest.mark.parametrize("text,expanded", [
+    ("拖欠工资", "拖欠 工资"),
+    ("交通事故赔偿", "交通 事故 赔偿"),
+    ("宅基地", "宅基地"),  # no clean split: kept whole
+    ("请问title:* 怎么办", "title"),
+])
+def test_expand_query(app, text, expanded):
+    assert indexing.expand_query(text) == expanded
+
+
+def test_compound_query_finds_words_written_apart(app, corpus, make):
+    c = make("answered", category="劳动争议", title="饭店拖欠了我三个月的工资",
+             question="饭店老板拖欠了我三个月的工资，说年底一起结。", answer="<p>可以向劳动保障监察机构投诉，依法维护自身权益。</p>")
+    titles = [h.fields["title"] for h in indexing.search("拖欠工资").hits]
+    assert set(titles) == {"饭店拖欠了我三个月的工资", "老板拖欠工资不给怎么办"}
+    suggested = [s["title"] for s in indexing.suggest("公司拖欠工资怎么办")]
+    assert set(suggested[:2]) == {"老板拖欠工资不给怎么办", "饭店拖欠了我三个月的工资"}, suggested
+    assert str(c.id) in [h.id for h in indexing.search("拖欠工资").hits]
