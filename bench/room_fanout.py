@@ -41,6 +41,8 @@ SECRET = "bench-secret"
 FIELD_KEY = "uNn3bFgq2o2Wb4f7xHk2Y0o5m9y8rW3jv1cF6tQ0s2E="
 PASSWORD = "Bench2026pass"
 UA = "room-bench/1.0"
+WAL = False
+SERVER_LOG = False
 
 
 # ---- servers (each in its own process) ---------------------------------------------------------------
@@ -90,6 +92,19 @@ def serve(kind: str, mode: str, db_path: str) -> None:
         from portal import create_app
 
         wsgi = create_app(app_config(db_path, mode))
+        if WAL:  # what a SQLite deployment would configure: no fsync on every commit
+            from sqlalchemy import event
+
+            from portal.extensions import db
+
+            with wsgi.app_context():
+                @event.listens_for(db.engine, "connect")
+                def _sqlite_pragmas(dbapi_conn, _record):
+                    dbapi_conn.execute("PRAGMA journal_mode=WAL")
+                    dbapi_conn.execute("PRAGMA synchronous=NORMAL")
+
+                db.engine.dispose()
+        logging.disable(logging.NOTSET if SERVER_LOG else logging.WARNING)
     if mode == "gevent":
         from gevent import pywsgi
 
@@ -106,8 +121,11 @@ def serve(kind: str, mode: str, db_path: str) -> None:
 
 
 def start_server(kind: str, mode: str, db_path: str):
-    proc = subprocess.Popen([sys.executable, __file__, "--serve", kind, "--mode", mode, "--db", db_path],
-                            stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT))
+    cmd = [sys.executable, __file__, "--serve", kind, "--mode", mode, "--db", db_path]
+    if WAL:
+        cmd.append("--sqlite-wal")
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=None if SERVER_LOG else subprocess.DEVNULL,
+                            text=True, cwd=str(ROOT))
     line = proc.stdout.readline()
     m = re.match(r"PORT (\d+)", line)
     if not m:
@@ -313,15 +331,21 @@ def main():
     p.add_argument("--max-rate", type=float, default=12.0)
     p.add_argument("--no-step", dest="step", action="store_false")
     p.add_argument("--modes", nargs="+", default=["threading"], choices=["threading", "gevent"])
+    p.add_argument("--sqlite-wal", action="store_true",
+                   help="full site: SQLite in WAL mode with synchronous=NORMAL (default: the site's own settings)")
+    p.add_argument("--server-log", action="store_true", help="show the servers' error output")
     p.add_argument("--serve", choices=["full", "bare"], help=argparse.SUPPRESS)
     p.add_argument("--mode", default="threading", help=argparse.SUPPRESS)
     p.add_argument("--db", help=argparse.SUPPRESS)
     args = p.parse_args()
+    global WAL, SERVER_LOG
+    WAL, SERVER_LOG = args.sqlite_wal, args.server_log
     if args.serve:
         serve(args.serve, args.mode, args.db)
         return
     print(f"{args.clients} clients in {args.rooms} rooms, {args.rate} msg/s each, "
-          f"{args.seconds:.0f} s per measurement ({os.cpu_count()} cores)")
+          f"{args.seconds:.0f} s per measurement ({os.cpu_count()} cores, load average "
+          f"{os.getloadavg()[0]:.1f}{', SQLite WAL' if WAL else ''})")
     with tempfile.TemporaryDirectory(prefix="room-bench-") as tmp:
         results = {}
         for mode in args.modes:
