@@ -55,6 +55,8 @@ from mediation_room.models import MemberStatus
 
 NAMESPACE = room_events.NAMESPACE
 MAX_SDP = 100_000
+#: A mesh: every browser sends its camera to every other, so the video is limited to six people.
+MAX_MESH = 6
 MAX_CANDIDATE = 1_000
 #: Signalling messages per socket per window (ICE trickles many candidates at once).
 SIGNAL_LIMIT, SIGNAL_WINDOW = 200, 10.0
@@ -188,6 +190,9 @@ def on_hello(room, info, data):
     media = data.get("media") or {}
     if not isinstance(media, dict):
         raise SignalError("请求格式不正确", "invalid")
+    others = [p for p in _peers_in(room.id) if p.sid != request.sid]
+    if len(others) >= MAX_MESH:
+        raise SignalError(f"视频人数已满（最多 {MAX_MESH} 人），您可以通过文字参加调解", "full")
     peer = VideoPeer(request.sid, room.id, current_user.id,
                      {k: bool(media.get(k)) is True for k in ("audio", "video", "screen")})
     with _lock:
@@ -348,6 +353,8 @@ def reconcile(room, announce_to_new: bool = True) -> list[VideoPeer]:
     live = set(room_events._sockets)
     me = request.sid if _has_request() else None
     with _lock:
+        for sid in [s for s in _hello_hits if s not in live]:
+            _hello_hits.pop(sid, None)
         for sid in [s for s, p in _peers.items() if p.room_id == room.id]:
             p = _peers[sid]
             member = room.member_of(p.user_id)

@@ -131,7 +131,7 @@ class FileWriter:
     audio-only file.
     """
 
-    def __init__(self, path: Path, kinds: list[str], max_queue: int = 90, settle: float = 5.0) -> None:
+    def __init__(self, path: Path, kinds: list[str], max_queue: int = 150, settle: float = 5.0) -> None:
         self.path = Path(path)
         self.kinds = list(kinds)
         self.dropped = {"video": 0, "audio": 0}

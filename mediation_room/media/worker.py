@@ -62,7 +62,8 @@ class MediaWorker:
             session = self._sessions.pop(key, None)
         if session is None:
             return []
-        return self.loop.call(session.stop(), self.timeout)
+        # Flushing the encoders of a long segment on a busy machine can take a while: wait longer.
+        return self.loop.call(session.stop(), max(60.0, self.timeout))
 
     def stats(self, key: str) -> dict:
         session = self._sessions.get(key)

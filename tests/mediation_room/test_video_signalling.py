@@ -208,3 +208,16 @@ def test_worker_offer_needs_a_running_recording(trio):
 def test_outsiders_never_reach_the_video_events(connect, outsiders, room):
     sc = connect(outsiders["outsider"], room)
     assert not sc.is_connected("/room")
+
+
+def test_the_mesh_is_limited(connect, people, room, monkeypatch):
+    from mediation_room import signalling
+
+    monkeypatch.setattr(signalling, "MAX_MESH", 2)
+    m = enter(connect, people["mediator"], room)
+    enter(connect, people["a"], room, m)
+    enter(connect, people["b"], room, m)
+    assert call(connect(people["mediator"], room), "rtc_hello", {})["ok"]
+    assert call(connect(people["a"], room), "rtc_hello", {})["ok"]
+    full = call(connect(people["b"], room), "rtc_hello", {})
+    assert not full["ok"] and full["code"] == "full" and "最多 2 人" in full["error"]
