@@ -12,6 +12,7 @@ from portal.consultation.operations import (
     answer_consultation, ask_question, claim_consultation, close_consultation, follow_up_consultation,
 )
 from portal.extensions import db
+from portal.notifications import Notification
 from portal.places.operations import region_by_code
 
 REGION_CODES = ("220102001000", "220102001201", "220102002000", "220102003000", "220104003000",
@@ -69,4 +70,7 @@ def load_demo(ctx: dict) -> None:
         asked = now - dt.timedelta(hours=item.get("hours_ago", 1))
         _backdate(c, asked, None, None)
         made.append(c)
+    # The demo's history is old news: its notices are shown as already read.
+    db.session.execute(update(Notification).where(Notification.link.like("/consultation/%"),
+                                                  Notification.read_at.is_(None)).values(read_at=now))
     ctx["consultations"] = made

@@ -262,7 +262,7 @@ def queue():
     now = utcnow()
     return render_template(
         "consultation/queue.html", rows=rows, total=total, page=page, pages=max(1, -(-total // 20)),
-        mine=claimed_by(current_user), now=now, sla=sla_hours(), areas=perm.service_areas(current_user),
+        mine=claimed_by(current_user, ("claimed",)), now=now, sla=sla_hours(), areas=perm.service_areas(current_user),
         categories=worker_categories(current_user), action_form=ConsultationActionForm(formdata=None),
     )
 

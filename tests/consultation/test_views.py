@@ -252,9 +252,10 @@ def test_dashboard_lists_questions_with_state(client, auth, make, citizen, worke
     page = text_of(client.get("/me"))
     assert "我的已解答问题" in page and "已解答" in page
     auth.logout()
+    make("claimed", title="等我解答的问题")
     auth.login(worker)
     page = text_of(client.get("/me"))
-    assert "我认领的咨询" in page and "我的已解答问题" in page
+    assert "等我解答的问题" in page and "我已解答的咨询：1 条" in page
 
 
 def test_worker_settings(client, auth, worker, citizen):
