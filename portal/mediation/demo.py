@@ -71,9 +71,10 @@ def load_demo(ctx: dict) -> None:
     c = _apply(citizen, citizen_b, org, region, STORIES[3])
     ops.accept_case(head, c)
     ops.refuse_case(citizen_b, c, "已向法院起诉，不同意调解")
-    # 调解中, with a session on site
+    # 调解中, with a session on site (the room seeder, order 40, opens its online room for this case)
     c = _apply(citizen, citizen_b, org, region, STORIES[2])
     to_mediation(c)
+    cases["in_mediation"] = c
     ops.schedule_session(mediator, c, dt.datetime.combine(ops.beijing_today() + dt.timedelta(days=3), dt.time(9, 30)),
                          "onsite", "南岭街道人民调解室（南岭大街88号）")
     # 协议待签署 (the applicant has signed)
@@ -105,3 +106,5 @@ def load_demo(ctx: dict) -> None:
     ops.archive_case(mediator, c, "回访时双方表示协议已履行完毕，邻里关系恢复和睦。")
     db.session.flush()
     ctx["mediation_cases"] = cases
+    # Later seeders (the mediation room) take the first case of ctx["cases"] for their demo room.
+    ctx.setdefault("cases", {"in_mediation": cases["in_mediation"], **cases})

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.crypto import decrypt_text
 from portal.extensions import db
-from portal.identity import mask_id_number
+from portal.identity import mask_id_number, mask_name
 from portal.places.models import Organisation, Region
 
 
@@ -117,6 +117,12 @@ class MediationCase(db.Model):
     @property
     def number(self) -> str:
         return f"（{self.created_at:%Y}）调字第{self.id:05d}号"
+
+    @property
+    def title(self) -> str:
+        """Short name of the case, parties' names masked: 张**与李**邻里纠纷."""
+        others = "、".join(mask_name(r.name) for r in self.respondents)
+        return f"{self.applicant.masked_name}与{others}{self.dispute_type}"
 
     @property
     def is_read_only(self) -> bool:
