@@ -149,7 +149,11 @@ class _Scanner:
                 name_start = m.start()
                 continue
             if m.group("this") is not None:
-                law = self.default or self.current
+                # 本法 in a law's own text is that law; 该法/同法 is the law just named.
+                if m.group("this").startswith("本"):
+                    law = self.default or self.current
+                else:
+                    law = self.current or self.default
                 self.anchor, self.anchor_kind = law, "name"
                 name_start = m.start()
                 continue

@@ -71,6 +71,9 @@ def test_bare_article_in_a_law_own_text_uses_the_default_law(cmap, laws):
     text = "依照本法第二十八条和第三十一条的规定；当事人可以依照《中华人民共和国民事诉讼法》第二百零五条申请"
     assert [(n, a) for n, a, _ in cited(text, cmap, ref)] == [
         ("人民调解法", 28), ("人民调解法", 31), ("民事诉讼法", 205)]
+    # in a law's text, 本法 stays that law even after another law is named; 该法 is the named one
+    text = "《中华人民共和国民事诉讼法》规定的程序，本法第三条，该法第二百零五条"
+    assert [(n, a) for n, a, _ in cited(text, cmap, ref)] == [("人民调解法", 3), ("民事诉讼法", 205)]
 
 
 def test_filter_escapes_plain_text_and_keeps_line_breaks(app, laws):
