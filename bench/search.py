@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+# bench/ holds other benchmarks named like standard modules (http.py): keep it off the path.
+sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 import jieba  # noqa: E402
@@ -131,6 +133,8 @@ def peak_mb(who=resource.RUSAGE_SELF) -> float:
 
 
 def dir_size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file())
 
 

@@ -7,6 +7,14 @@ from portal.forms import CleanStringField, CleanTextAreaField, PortalForm
 from portal.places.models import DISPUTE_TYPES
 
 
+#: Section key → form field name ("process" would hide ``Form.process``).
+FIELD_NAMES = {"process": "mediation_process"}
+
+
+def field_name(key: str) -> str:
+    return FIELD_NAMES.get(key, key)
+
+
 class CaseEditForm(PortalForm):
     title = CleanStringField("标题", validators=[DataRequired("请填写标题"), Length(max=120, message="标题不超过120字")])
     dispute_type = SelectField("纠纷类型", choices=[("", "请选择")] + [(t, t) for t in DISPUTE_TYPES],
@@ -14,7 +22,7 @@ class CaseEditForm(PortalForm):
     region_code = CleanStringField("地区", validators=[DataRequired("请选择案例所在地区（至少到县级）")])
     keywords = CleanStringField("关键词", validators=[Optional(), Length(max=200, message="关键词不超过200字")])
     basic_facts = CleanTextAreaField("基本案情", validators=[Optional(), Length(max=20000)])
-    process = CleanTextAreaField("调解过程", validators=[Optional(), Length(max=20000)])
+    mediation_process = CleanTextAreaField("调解过程", validators=[Optional(), Length(max=20000)])
     result = CleanTextAreaField("调解结果", validators=[Optional(), Length(max=20000)])
     commentary = CleanTextAreaField("案例评析", validators=[Optional(), Length(max=20000)])
     legal_basis = CleanTextAreaField("法律依据", validators=[Optional(), Length(max=20000)])

@@ -11,7 +11,7 @@ from portal.places.operations import region_by_code
 
 from case_library import bp, operations, permissions
 from case_library.anonymise import detect_names
-from case_library.forms import CaseEditForm, FeatureForm, ReviewForm, SubmitCaseForm, UnpublishForm
+from case_library.forms import CaseEditForm, field_name, FeatureForm, ReviewForm, SubmitCaseForm, UnpublishForm
 from case_library.models import LEVEL_LABELS, SECTIONS, CaseState, ExemplaryCase
 from case_library.operations import CaseError
 from case_library.search import FACETS, cases_index
@@ -98,7 +98,7 @@ def my_cases():
 
 def _fields(form) -> dict:
     return {"title": form.title.data or "", "dispute_type": form.dispute_type.data or "",
-            "keywords": form.keywords.data or "", **{k: getattr(form, k).data or "" for k in SECTIONS}}
+            "keywords": form.keywords.data or "", **{k: getattr(form, field_name(k)).data or "" for k in SECTIONS}}
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -117,12 +117,13 @@ def edit_case(case_id: int | None = None):
     if request.method == "GET":
         if case is not None:
             form.process(obj=case)
+            form.mediation_process.data = case.process
             form.region_code.data = case.region.code
         elif request.args.get("source"):
             prefilled = operations.prefill_from(current_user, _int(request.args.get("source"), 0))
             if prefilled is None:
                 abort(404)
-            form.process(data={k: v for k, v in prefilled.items() if k != "region"})
+            form.process(data={field_name(k): v for k, v in prefilled.items() if k != "region"})
             form.region_code.data = prefilled["region"].code
             form.source_case_id.data = str(prefilled["source_case_id"])
     if form.validate_on_submit():
@@ -141,7 +142,7 @@ def edit_case(case_id: int | None = None):
             if request.form.get("next") == "submit":
                 return redirect(url_for("case_library.submit_case", case_id=case.id))
             return redirect(url_for("case_library.edit_case", case_id=case.id))
-    return render_template("case_library/edit.html", form=form, case=case, sections=SECTIONS,
+    return render_template("case_library/edit.html", form=form, case=case, sections=SECTIONS, field_name=field_name,
                            from_source=bool(prefilled or (case and case.source_case_id)),
                            mediation_available=operations.mediation_available())
 
