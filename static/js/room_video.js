@@ -377,9 +377,10 @@
     var pcs = Object.keys(peers).map(function (k) { return peers[k].pc; });
     if (workerPc) pcs.push(workerPc);
     pcs.forEach(function (pc) {
-      pc.getSenders().forEach(function (s) {
-        if (s.track && s.track.kind === "video" || (!s.track && track)) {
-          if (!s.track || s.track.kind === "video") s.replaceTrack(track).catch(function () {});
+      pc.getTransceivers().forEach(function (t) {
+        var kind = t.receiver && t.receiver.track && t.receiver.track.kind;
+        if (kind === "video" && t.direction !== "recvonly" && t.direction !== "inactive") {
+          t.sender.replaceTrack(track).catch(function () {});
         }
       });
     });

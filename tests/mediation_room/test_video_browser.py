@@ -89,3 +89,51 @@ def test_two_pages_see_each_other_and_record_only_with_consent(browser, live_app
         files = db.session.execute(db.select(Attachment).where(Attachment.owner_type == "room")).scalars().all()
         assert len(files) == 2, files
         assert all(f.content_type == "video/webm" and f.size > 1000 for f in files), [(f.content_type, f.size, f.original_name) for f in files]
+
+
+NO_CAMERA = """(() => {
+  const md = navigator.mediaDevices, orig = md.getUserMedia.bind(md);
+  md.getUserMedia = (c) => c && c.video ? Promise.reject(new DOMException("没有摄像头", "NotFoundError")) : orig(c);
+})();"""
+NO_DEVICES = """(() => {
+  navigator.mediaDevices.getUserMedia = () => Promise.reject(new DOMException("拒绝", "NotAllowedError"));
+})();"""
+
+
+def test_audio_only_and_text_only_fallbacks(browser, live_app, room_site, live_people):
+    info = live_people
+    with live_app.app_context():
+        room = ops.get_room(info["room_id"])
+        ops.admit_member(room.mediator, room, info["a"][0])
+        ops.admit_member(room.mediator, room, info["b"][0])
+        db.session.commit()
+    base = room_site.url
+    ctx_m, pm, errors_m = _login(browser, base, info["mediator"][1])
+    ctx_a, pa, errors_a = _login(browser, base, info["a"][1])
+    ctx_b, pb, errors_b = _login(browser, base, info["b"][1])
+    ctx_a.add_init_script(NO_CAMERA)
+    ctx_b.add_init_script(NO_DEVICES)
+    try:
+        for page in (pm, pa, pb):
+            page.goto(f"{base}/rooms/{info['room_id']}")
+            page.get_by_role("button", name="开启视频").click()
+        pa.locator("#rv-fallback").wait_for(state="visible")
+        assert "仅语音" in pa.locator("#rv-fallback").text_content()
+        pb.locator("#rv-fallback").wait_for(state="visible")
+        assert "通过下方文字参加调解" in pb.locator("#rv-fallback").text_content()
+        # Without a camera (or any device) one still sees and hears the mediator.
+        for page in (pa, pb):
+            page.wait_for_function("""() => [...document.querySelectorAll('#rv-tiles li[data-peer]')]
+                .some(li => li.querySelector('.rv-name').textContent.startsWith('调解员')
+                            && li.querySelector('video').videoWidth > 0)""", timeout=30_000)
+        # The mediator has a tile for each, marked as having no picture.
+        pm.wait_for_function("() => document.querySelectorAll('#rv-tiles li[data-peer].rv-noimage').length === 2",
+                             timeout=30_000)
+        flags = pm.locator("#rv-tiles li[data-peer] .rv-flags").all_text_contents()
+        assert sorted(flags) == ["已静音 · 无画面", "无画面"]
+        assert pa.get_by_role("button", name="静音").is_visible()  # a microphone to mute
+        assert not pa.locator("#rv-cam").is_visible()              # but no camera to switch
+        assert errors_m == errors_a == errors_b == []
+    finally:
+        for ctx in (ctx_m, ctx_a, ctx_b):
+            ctx.close()
