@@ -2,7 +2,8 @@
 
 Recognised forms: 《中华人民共和国人民调解法》第二十九条, 《民法典》第一千零四十二条, 人民调解法第17条
 (a known name without brackets), 本法第三条 / 该法第三条 after a named law, lists 第五条、第六条 and ranges
-第二十八条至第三十条, with optional 第…款 / 第…项 and 之一. A law that is not in the library, or an article
+第二十八条至第三十条, numbers sharing one 条 (第五、六条, 第二十八至三十条), with optional 第…款 / 第…项
+and 之一. A law that is not in the library, or an article
 beyond its last one, stays plain text. HTML input (Markup) is linked only in text nodes, never inside
 tags or existing ``<a>`` elements.
 """
@@ -27,6 +28,10 @@ ARTICLE_PATTERN = (
     rf"第\s*(?P<num>{_NUM})\s*条(?:之(?P<suf>[一二三四五六七八九十]+))?"
     rf"(?:\s*第\s*{_NUM}\s*款)?(?:\s*第\s*[（(]?{_NUM}[)）]?\s*项)?"
 )
+_GROUP_SEP = r"(?:、|，|,|和|及|至|到|—|－|-|～|~)"
+#: Several numbers sharing one 第…条: 第五、六条, 第1042、1043条, 第二十八至三十条.
+GROUP_PATTERN = rf"第\s*{_NUM}(?:\s*{_GROUP_SEP}\s*第?\s*{_NUM})+\s*条"
+_GROUP_NUM_RE = re.compile(rf"({_GROUP_SEP})?\s*第?\s*({_NUM})")
 BOOK_PATTERN = r"(?:[\u4e00-\u9fff]{1,6}编)?"
 #: Between a law's name and its first article: nothing, a space, or a book name (合同编).
 _AFTER_NAME_RE = re.compile(rf"^\s*(?:的)?\s*{BOOK_PATTERN}\s*$")
@@ -76,7 +81,7 @@ class CitationMap:
                       key=len, reverse=True)
         bare_alt = "|".join(re.escape(n) for n in bare) if bare else r"(?!x)x"
         self.regex = re.compile(
-            rf"{_BRACKET_NAME}|(?P<name>{bare_alt})|{_THIS_LAW}|(?P<art>{ARTICLE_PATTERN})"
+            rf"{_BRACKET_NAME}|(?P<name>{bare_alt})|{_THIS_LAW}|(?P<art>{ARTICLE_PATTERN})|(?P<grp>{GROUP_PATTERN})"
         )
 
     def resolve(self, name: str) -> LawRef:
@@ -172,6 +177,9 @@ class _Scanner:
             self.anchor, self.anchor_kind = law, ("article" if law is not None else None)
             if law is None or law is UNKNOWN:
                 continue
+            if m.group("grp") is not None:
+                out.extend(self._group(m, start, law, in_range, out))
+                continue
             try:
                 number = cn_to_int(m.group("num"))
                 suffix = cn_to_int(m.group("suf")) if m.group("suf") else 0
@@ -186,6 +194,41 @@ class _Scanner:
         if len(self.gap) > 40:
             self.gap = self.gap[-40:]
         return out
+
+
+    @staticmethod
+    def _group(m: re.Match, start: int, law: LawRef, in_range: bool, out: list[Citation]) -> list[Citation]:
+        """第五、六条: one citation per number; the first keeps 第 (and the law name), the last 条."""
+        group = m.group("grp")
+        base = m.start("grp")
+        body_end = group.rstrip().rstrip("条").rstrip()
+        found: list[Citation] = []
+        numbers = list(_GROUP_NUM_RE.finditer(body_end, 1))
+        last_found = False
+        for i, nm in enumerate(numbers):
+            sep = nm.group(1)
+            num_start, num_end = base + nm.start(2), base + nm.end(2)
+            if i == 0:
+                num_start = start
+            elif body_end[nm.start(2) - 1] == "第":
+                num_start -= 1
+            try:
+                number = cn_to_int(nm.group(2))
+            except ValueError:
+                continue
+            ranged = bool(sep and _RANGE_SEP_RE.match(sep))
+            if (number, 0) not in law.articles:
+                continue
+            if ranged and found:
+                found[-1].in_range = True
+            found.append(Citation(num_start, num_end, law, number, 0, ranged or (i == 0 and in_range)))
+            last_found = i == len(numbers) - 1
+        if found:
+            if last_found:
+                found[-1].end = m.end("grp")
+            if in_range and out and out[-1].law is law:
+                out[-1].in_range = True
+        return found
 
 
 # ---- the map cache -----------------------------------------------------------------------------

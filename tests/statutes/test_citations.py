@@ -46,6 +46,15 @@ def test_lists_and_ranges(cmap):
     assert [(c.number, c.in_range) for c in cits] == [(28, True), (30, True)]
 
 
+def test_numbers_sharing_one_article_word(cmap):
+    assert cited("《人民调解法》第五、六条", cmap) == [("人民调解法", 5, "《人民调解法》第五"), ("人民调解法", 6, "六条")]
+    assert cited("《民法典》第1042、1043条", cmap) == [("民法典", 1042, "《民法典》第1042"), ("民法典", 1043, "1043条")]
+    cits = find_citations("《人民调解法》第二十八至三十条", None, cmap)
+    assert [(c.number, c.in_range) for c in cits] == [(28, True), (30, True)]
+    assert cited("《人民调解法》第三十五、三十六条", cmap) == [("人民调解法", 35, "《人民调解法》第三十五")]
+    assert cited("《婚姻法》第五、六条", cmap) == [] and cited("第一、二审", cmap) == []
+
+
 def test_paragraph_and_item_are_part_of_the_link(cmap):
     assert cited("《民法典》第一千零七十九条第三款第（二）项", cmap) == [
         ("民法典", 1079, "《民法典》第一千零七十九条第三款第（二）项")]
