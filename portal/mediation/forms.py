@@ -1,7 +1,15 @@
 """Forms of online mediation; every check that matters is repeated in the operations."""
 from wtforms import (
-    DateField, DateTimeLocalField, DecimalField, FieldList, Form, FormField, HiddenField, MultipleFileField,
-    PasswordField, RadioField, SelectField,
+    DateField,
+    DateTimeLocalField,
+    DecimalField,
+    FieldList,
+    Form,
+    FormField,
+    MultipleFileField,
+    PasswordField,
+    RadioField,
+    SelectField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -88,7 +96,3 @@ class ArchiveForm(PortalForm):
 
 class InvitationForm(PortalForm):
     code = CleanStringField("短信验证码", validators=[DataRequired("请输入短信中的6位验证码"), Length(max=6)])
-
-
-class HiddenNext(PortalForm):
-    next = HiddenField()

@@ -23,7 +23,14 @@ from portal.crypto import encrypt_text
 from portal.extensions import db
 from portal.identity import InvalidIdNumber, is_mobile, validate_id_number
 from portal.mediation.models import (
-    Agreement, CaseState, ConsentState, MediationCase, MediationSession, Respondent, SessionMode, Signature,
+    Agreement,
+    CaseState,
+    ConsentState,
+    MediationCase,
+    MediationSession,
+    Respondent,
+    SessionMode,
+    Signature,
     utcnow,
 )
 from portal.mediation.states import Action, MediationError, check, transition
@@ -31,7 +38,13 @@ from portal.notifications import notify, send_sms
 from portal.places.models import DISPUTE_TYPES, Organisation, Region, RegionLevel
 from portal.places.operations import organisations_for
 from portal.uploads import (
-    AUDIO_TYPES, IMAGE_TYPES, PDF_TYPES, UploadError, attachment_path, attachments_of, save_upload,
+    AUDIO_TYPES,
+    IMAGE_TYPES,
+    PDF_TYPES,
+    UploadError,
+    attachment_path,
+    attachments_of,
+    save_upload,
 )
 
 EVIDENCE_TYPES = {**IMAGE_TYPES, **PDF_TYPES, **AUDIO_TYPES}
@@ -613,9 +626,10 @@ def file_transcript(room, transcript_text: str = "", transcript_pdf: bytes = b""
                     "mediation_case", case.id, None, PDF_TYPES)
         n += 1
     if transcript_text and not transcript_pdf:
-        from portal.uploads import Attachment
         import uuid
         from pathlib import Path
+
+        from portal.uploads import Attachment
 
         data = transcript_text.encode()
         rel = Path(f"{dt.date.today():%Y/%m}") / f"{uuid.uuid4().hex}.txt"

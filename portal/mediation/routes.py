@@ -1,10 +1,10 @@
 """Views of online mediation: load (404) → permission (404 to outsiders) → operation → commit."""
 from __future__ import annotations
 
+import io
+
 from flask import abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
-import io
 
 from portal.accounts.models import User
 from portal.extensions import db

@@ -15,10 +15,10 @@ from tests.conftest import PASSWORD
 
 VILLAGE = "220102001201"
 
-AGREEMENT = dict(
-    main_facts="楼上漏水致楼下天花板受损。", disputed_matters="赔偿数额。", responsibilities="被申请人负主要责任。",
-    terms="被申请人赔偿申请人人民币叁仟贰佰元整。", performance_manner="银行转账", performance_place="长春市南关区",
-)
+AGREEMENT = {
+    "main_facts": "楼上漏水致楼下天花板受损。", "disputed_matters": "赔偿数额。", "responsibilities": "被申请人负主要责任。",
+    "terms": "被申请人赔偿申请人人民币叁仟贰佰元整。", "performance_manner": "银行转账", "performance_place": "长春市南关区",
+}
 
 
 def agreement_fields():

@@ -40,7 +40,7 @@ def test_apply_over_http_with_evidence(world, client, auth):
     assert resp.status_code == 302
     case = db.session.execute(select(MediationCase)).scalar_one()
     assert case.state == CaseState.submitted and case.organisation_id == world.org.id
-    assert case.amount == Decimal("3200")
+    assert case.amount == Decimal(3200)
     atts = db.session.execute(select(Attachment).where(Attachment.owner_type == "mediation_case")).scalars().all()
     assert [a.content_type for a in atts] == ["image/png"]
     # the head is told, and finds it in the queue on 我的事项
@@ -65,7 +65,7 @@ def test_negative_amount_http_and_operation(world, client, auth):
     assert resp.status_code == 400 and "争议金额不能为负数" in text_of(resp)
     with pytest.raises(MediationError, match="争议金额不能为负数"):
         ops.apply_for_mediation(world.applicant, respondents=[{"name": "李秀兰", "mobile": world.respondent.mobile}],
-                                dispute_type="邻里纠纷", region=world.village, facts="f", claims="c", amount=Decimal("-1"))
+                                dispute_type="邻里纠纷", region=world.village, facts="f", claims="c", amount=Decimal(-1))
     db.session.rollback()
     assert count(MediationCase) == 0
 

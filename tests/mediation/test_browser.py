@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from io import BytesIO
+from pathlib import Path
 
 from pypdf import PdfReader
 
@@ -113,7 +114,7 @@ def test_whole_mediation_path_in_browser(live_server, browser):
     # 7. the downloaded PDF holds both names and the agreed terms
     with pa.expect_download() as info:
         pa.click("#agreement-pdf")
-    data = open(info.value.path(), "rb").read()
+    data = Path(info.value.path()).read_bytes()
     text = "".join("".join(p.extract_text() for p in PdfReader(BytesIO(data)).pages).split())
     for needle in ("张建国", "李秀兰", TERMS):
         assert needle in text

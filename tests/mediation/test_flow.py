@@ -150,3 +150,41 @@ def test_organisation_suggestions_json(world, client, auth):
     data = client.get("/mediation/organisations?region=220102001201&type=邻里纠纷").get_json()
     assert [o["id"] for o in data] == [world.org.id]
     assert client.get("/mediation/organisations?region=220102001201&type=医疗纠纷").get_json() == []
+
+
+def test_two_respondents_must_all_consent_and_sign(world, factory):
+    third = factory.user(name="王大力", mobile="13600002222")
+    case = ops.apply_for_mediation(
+        world.applicant, respondents=[{"name": "李秀兰", "mobile": world.respondent.mobile},
+                                      {"name": "王大力", "mobile": third.mobile}],
+        dispute_type="邻里纠纷", region=world.village, facts="两家共同漏水。", claims="共同赔偿。")
+    ops.accept_case(world.head, case)
+    ops.consent_case(world.respondent, case)
+    assert case.state == CaseState.awaiting_consent
+    with pytest.raises(MediationError, match="您已答复过"):
+        ops.consent_case(world.respondent, case)
+    ops.consent_case(third, case)
+    assert case.state == CaseState.in_mediation
+    ops.assign_mediator(world.head, case, world.mediator)
+    from tests.mediation.conftest import agreement_fields
+
+    ops.propose_agreement(world.mediator, case, **agreement_fields())
+    for u in (world.applicant, world.respondent):
+        ops.sign_agreement(u, case, u.real_name, PASSWORD)
+    with pytest.raises(MediationError, match="须待各方当事人签署后"):
+        ops.sign_agreement(world.mediator, case, world.mediator.real_name, PASSWORD)
+    ops.sign_agreement(third, case, third.real_name, PASSWORD)
+    ops.sign_agreement(world.mediator, case, world.mediator.real_name, PASSWORD)
+    db.session.commit()
+    assert case.state == CaseState.settled and len(case.agreement.signatures) == 4
+
+
+def test_applicant_withdraws_before_settlement_only(world, make_case, client, auth):
+    case = make_case(CaseState.agreement_pending)
+    auth.login(world.applicant)
+    assert client.post(f"/mediation/cases/{case.id}/withdraw", data={"withdraw-reason": "已自行和解"}).status_code == 302
+    db.session.refresh(case)
+    assert case.state == CaseState.withdrawn and case.end_reason == "已自行和解"
+    settled = make_case(CaseState.settled)
+    resp = client.post(f"/mediation/cases/{settled.id}/withdraw", data={"withdraw-reason": "x"})
+    assert resp.status_code == 409 and "不能撤回申请" in text_of(resp)
