@@ -56,10 +56,20 @@ def user_key(room_id: int, user_id: int) -> str:
     return f"room:{room_id}:user:{user_id}"
 
 
+@dataclass(frozen=True)
+class SocketActor:
+    """Who a socket belongs to, as verified at connect (used by the send path instead of
+    reloading the user on every message; ``post_message`` re-checks ``session_version``)."""
+
+    id: int
+    session_version: int
+
+
 @dataclass
 class SocketInfo:
     room_id: int
     user_id: int
+    session_version: int = 0
     sends: deque = field(default_factory=deque)
     events: deque = field(default_factory=deque)
 
@@ -114,7 +124,8 @@ def _fresh_user() -> None:
 
 
 def _handler(fn=None, *, load_room: bool = True):
-    """Load the socket's room (or, with ``load_room=False``, pass just its id) and user afresh, apply the per-socket flood limit, turn domain errors
+    """Load the socket's room and user afresh (with ``load_room=False``, the message hot path: pass
+    just the room id and let the operation check the user against the database), apply the per-socket flood limit, turn domain errors
     into an error event plus a failed acknowledgement, and never let an exception escape."""
 
     if fn is None:
@@ -124,7 +135,9 @@ def _handler(fn=None, *, load_room: bool = True):
     def wrapper(self, data=None):
         _fresh_user()
         info = _sockets.get(request.sid)
-        if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
+        if info is None:
+            return _fail("forbidden", "连接已失效，请刷新页面")
+        if load_room and (not current_user.is_authenticated or current_user.id != info.user_id):
             return _fail("forbidden", "连接已失效，请刷新页面")
         limit = current_app.config["ROOM_RATE_LIMIT"]
         window = current_app.config["ROOM_RATE_WINDOW"]
@@ -203,7 +216,7 @@ class RoomNamespace(Namespace):
         uid = current_user.id
         first = uid not in online_user_ids(room.id)
         with _sockets_lock:
-            _sockets[request.sid] = SocketInfo(room.id, uid)
+            _sockets[request.sid] = SocketInfo(room.id, uid, current_user.session_version)
         join_room(user_key(room.id, uid))
         member = room.member_of(uid)
         if member.status == MemberStatus.waiting:
@@ -261,7 +274,7 @@ class RoomNamespace(Namespace):
         if unknown:
             raise ops.RoomError("请求格式不正确", "invalid")
         with ops.room_send_lock(room_id):
-            posted = ops.post_message(current_user, room_id, data.get("text"),
+            posted = ops.post_message(SocketActor(info.user_id, info.session_version), room_id, data.get("text"),
                                       data.get("client_msg_id"), data.get("caucus"))
             if posted.created:
                 deliver(room_id, posted.payload, posted.mediator_id, posted.caucus_party_id)

@@ -306,3 +306,13 @@ def test_end_freezes_the_transcript_and_sends_the_signal(connect, room, people):
     assert "结束后再说" not in texts(room)
     db.session.refresh(room)
     assert room.transcript_text == frozen
+
+
+def test_a_password_change_stops_an_open_socket_from_sending(connect, room, people):
+    med = enter(connect, people["mediator"], room)
+    a = enter(connect, people["a"], room, med)
+    people["a"].session_version += 1  # what a password change does: other sessions end
+    db.session.commit()
+    ack = call(a, "send", {"text": "旧连接还想发言", "client_msg_id": "old"})
+    assert not ack["ok"] and ack["code"] == "forbidden"
+    assert "旧连接还想发言" not in texts(room)
