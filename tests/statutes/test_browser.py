@@ -57,7 +57,7 @@ def test_citizen_opens_the_article_cited_in_a_consultation_answer(live_server, p
     popover = page.locator("#cite-popover")
     popover.wait_for(state="visible")
     page.get_by_role("dialog", name=re.compile("第三十三条")).wait_for()
-    assert "申请司法确认" in popover.inner_text()
+    page.locator("#cite-popover", has_text="申请司法确认").wait_for()
     assert link.get_attribute("aria-expanded") == "true"
     page.keyboard.press("Escape")
     popover.wait_for(state="hidden")
@@ -67,8 +67,7 @@ def test_citizen_opens_the_article_cited_in_a_consultation_answer(live_server, p
     page.mouse.move(0, 0)
     page.evaluate("document.activeElement && document.activeElement.blur()")
     link.focus()
-    popover.wait_for(state="visible")
-    assert "人民调解委员会" in popover.inner_text()
+    page.locator("#cite-popover", has_text="人民调解委员会").wait_for()
     page.keyboard.press("Enter")
     page.wait_for_url(f"{base}/laws/{law_id}/articles/33")
     assert page.get_by_role("heading", name="《中华人民共和国人民调解法》第三十三条").is_visible()
@@ -98,8 +97,7 @@ def test_law_page_anchor_search_and_tap_on_a_phone(live_server, browser):
         assert cite.count() == 1
         assert cite.get_attribute("href") == f"/laws/{code_id}/articles/243"
         cite.tap()
-        page.locator("#cite-popover").wait_for(state="visible")
-        assert "征收" in page.locator("#cite-popover").inner_text()
+        page.locator("#cite-popover", has_text="征收").wait_for()
         assert page.url.endswith("/articles/338")
         # 相关条文 lists the cited article
         assert "第二百四十三条" in page.locator(".statute-related").inner_text()
