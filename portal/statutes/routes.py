@@ -111,7 +111,8 @@ def show_article(law_id: int, key: str):
         .order_by(Article.position).limit(1)
     ).scalar_one_or_none()
     return render_template("statutes/article.html", law=law, article=article, path=division_path(article),
-                           prev_art=prev_art, next_art=next_art, related=_related(law, article))
+                           prev_art=prev_art, next_art=next_art, related=_related(law, article),
+                           cited_by=_cited_by(law, article))
 
 
 def _related(law: Law, article: Article) -> list[Article]:
@@ -132,4 +133,31 @@ def _related(law: Law, article: Article) -> list[Article]:
             out.append(target)
         if len(out) >= 12:
             break
+    return out
+
+
+def _cited_by(law: Law, article: Article, limit: int = 12) -> list[Article]:
+    """Articles that cite this one: candidates found by SQL (the label in the text, and for other
+    laws also the law's name), each confirmed by the citation finder."""
+    from sqlalchemy import or_
+
+    cmap = citation_map()
+    words = [article.label, f"第{article.number}条"]
+    if article.suffix == 0:
+        words.append(f"{article.label[:-1]}、")  # 第五、六条
+    candidates = db.session.execute(
+        select(Article).where(
+            Article.id != article.id,
+            or_(*[Article.text.contains(w) for w in words]),
+            or_(Article.law_id == law.id, Article.text.contains(law.short_name)),
+        ).order_by(Article.law_id != law.id, Article.law_id, Article.position).limit(200)
+    ).scalars().all()
+    out = []
+    for cand in candidates:
+        ref = cmap.by_id.get(cand.law_id)
+        if any(c.law.law_id == law.id and (c.number, c.suffix) == (article.number, article.suffix)
+               for c in find_citations(cand.plain, default_law=ref, cmap=cmap)):
+            out.append(cand)
+            if len(out) >= limit:
+                break
     return out

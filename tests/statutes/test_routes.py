@@ -61,6 +61,15 @@ def test_related_articles_on_an_article_page(client, laws):
     resp = client.get(f"/laws/{code.id}/articles/327")
     text = text_of(resp)
     assert "相关条文" in text and "《民法典》第二百四十三条" in text and "《民法典》第二百四十五条" in text
+    assert "本条引用的条文" in text and "引用本条的条文" not in text
+    # …and the other way round: 第二百四十三条 is cited by 第三百二十七、三百三十八、三百五十八条
+    html = client.get(f"/laws/{code.id}/articles/243").get_data(as_text=True)
+    cited_by = html[html.index("引用本条的条文"):]
+    for n in (327, 338, 358):
+        assert f'href="/laws/{code.id}/articles/{n}"' in cited_by
+    # across laws: 民事诉讼法 articles that cite 《人民调解法》 would be listed the same way; an
+    # article nobody cites has no such list
+    assert "引用本条的条文" not in text_of(client.get(f"/laws/{laws['人民调解法'].id}/articles/1"))
 
 
 @pytest.mark.parametrize("path", [
