@@ -35,6 +35,7 @@ caucus), so nothing depends on a browser doing the right thing.
 from __future__ import annotations
 
 import functools
+import os
 import threading
 import time
 from collections import deque
@@ -439,6 +440,14 @@ def register(app) -> None:
 
     register_owner("room", can_view_room_files)
     app.config.setdefault("ICE_SERVERS", [])
+    #: "embedded" (the worker's asyncio loop on a thread of this process) or "remote" (a process of
+    #: its own, python -m mediation_room.media.remote, authenticated by MEDIA_WORKER_TOKEN).
+    app.config.setdefault("MEDIA_WORKER_MODE", os.environ.get("MEDIA_WORKER_MODE") or "embedded")
+    app.config.setdefault("MEDIA_WORKER_TOKEN", os.environ.get("MEDIA_WORKER_TOKEN") or None)
+    if app.config["MEDIA_WORKER_MODE"] == "remote":
+        from mediation_room.media import remote
+
+        remote.install(app, socketio)
     for name, fn in _WRAPPED_HANDLERS.items():
         socketio.on_event(name, fn, namespace=NAMESPACE)
     room_ended.connect(_on_room_ended)

@@ -27,7 +27,6 @@ from mediation_room.media.consent import (
 from mediation_room.media.recorder import RecordedFile
 from mediation_room.models import MemberRole, MemberStatus, Room
 
-_recordings: dict[int, RoomRecording] = {}
 _guard = threading.RLock()
 
 
@@ -36,14 +35,14 @@ def room_lock() -> threading.RLock:
     return _guard
 
 
+def _recordings() -> dict[int, RoomRecording]:
+    """This app's live recording states by room id."""
+    return current_app.extensions.setdefault("room_recordings", {})
+
+
 def recording_of(room_id: int) -> RoomRecording:
     with _guard:
-        return _recordings.setdefault(room_id, RoomRecording(room_id))
-
-
-def forget(room_id: int) -> None:
-    with _guard:
-        _recordings.pop(room_id, None)
+        return _recordings().setdefault(room_id, RoomRecording(room_id))
 
 
 def worker_key(room_id: int) -> str:

@@ -182,19 +182,23 @@ class FileWriter:
         first: dict = {}
         began = time.monotonic()
         last_ms = -1
+        closing = False
         try:
             while True:
                 try:
                     kind, frame = self._queue.get(timeout=0.2)
                 except queue.Empty:
                     kind = frame = False
-                if kind is None:
-                    break
+                if kind is None:  # close(): write what is held, then finish
+                    closing = True
+                    if container is not None or not first:
+                        break
                 if container is None:
                     if kind:
                         pending.append((kind, frame))
                         first.setdefault(kind, frame)
-                    if not first or (len(first) < len(self.kinds) and time.monotonic() - began < self._settle):
+                    waiting = len(first) < len(self.kinds) and time.monotonic() - began < self._settle
+                    if not first or (waiting and not closing):
                         continue
                     container = av.open(str(self.path), mode="w", format="webm")
                     streams = self._open_streams(container, first)
@@ -221,6 +225,8 @@ class FileWriter:
                         container.mux(packet)
                     self.written[kind] += 1
                     self.media_end = max(self.media_end, end)
+                if closing:
+                    break
             if container is not None:
                 for stream in streams.values():
                     for packet in stream.encode(None):

@@ -174,3 +174,25 @@ def test_browser_candidate_is_parsed():
                                          "raddr 0.0.0.0 rport 0 generation 0", "sdpMid": "0", "sdpMLineIndex": 0})
     assert (cand.ip, cand.port, cand.type, cand.sdpMid) == ("192.0.2.2", 46154, "srflx", "0")
     assert parse_candidate({"candidate": ""}) is None
+
+
+def test_a_camera_that_starts_late_is_not_lost_when_stopped_early(tmp_path):
+    """Stopped while the writer still waits for the second track: what arrived is written."""
+    import fractions
+
+    from av import AudioFrame
+
+    from mediation_room.media.recorder import FileWriter
+
+    writer = FileWriter(tmp_path / "late.webm", ["audio", "video"], settle=30)
+    for i in range(25):
+        frame = AudioFrame(format="s16", layout="mono", samples=960)
+        for p in frame.planes:
+            p.update(bytes(p.buffer_size))
+        frame.sample_rate, frame.pts, frame.time_base = 48000, i * 960, fractions.Fraction(1, 48000)
+        writer.put("audio", frame)
+    writer.close()
+    assert writer.error is None and writer.written == {"video": 0, "audio": 25}
+    with av.open(str(tmp_path / "late.webm")) as c:
+        assert [s.type for s in c.streams] == ["audio"]
+        assert sum(f.samples for f in c.decode(audio=0)) >= 24 * 960

@@ -5,6 +5,7 @@ each participant's WebM in the dossier."""
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 
 import av
@@ -14,9 +15,11 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 
 from portal.extensions import db
+from portal.extensions import socketio as site_socketio
 from portal.uploads import Attachment, attachment_path
 from mediation_room import operations as ops
 from mediation_room.media import operations as rec_ops
+from mediation_room.media import remote
 from mediation_room.media.testing import PatternVideoTrack, ToneAudioTrack
 from tests.conftest import PASSWORD
 from tests.mediation_room.live import UA, login_cookie
@@ -141,8 +144,22 @@ async def _wait_for(cond, timeout: float) -> bool:
     return cond()
 
 
-def test_two_aiortc_peers_see_and_hear_each_other_and_are_recorded(live_app, room_site, live_people):
+@pytest.mark.parametrize("mode", ["embedded", "remote"])
+def test_two_aiortc_peers_see_and_hear_each_other_and_are_recorded(live_app, room_site, live_people, mode):
     info = live_people
+    stop_worker = threading.Event()
+    if mode == "remote":
+        # The worker as a process of its own would do exactly this: connect to the site as a
+        # Socket.IO client with the shared token and record into the shared upload folder.
+        live_app.config["MEDIA_WORKER_TOKEN"] = "worker-secret"
+        remote.install(live_app, site_socketio)
+        with pytest.raises(socketio.exceptions.ConnectionError):  # a wrong token is refused
+            remote.serve(room_site.url, "wrong", live_app.config["UPLOAD_FOLDER"], stop=threading.Event())
+        ready = threading.Event()
+        threading.Thread(target=remote.serve, daemon=True, args=(
+            room_site.url, "worker-secret", live_app.config["UPLOAD_FOLDER"]),
+            kwargs={"ready": ready, "stop": stop_worker}).start()
+        assert ready.wait(15)
     with live_app.app_context():
         room = ops.get_room(info["room_id"])
         ops.admit_member(room.mediator, room, info["a"][0])
@@ -171,17 +188,30 @@ def test_two_aiortc_peers_see_and_hear_each_other_and_are_recorded(live_app, roo
             assert started["ok"], started
             assert await _wait_for(lambda: a.recording and a.recording[-1]["state"] == "recording", 5)
             await asyncio.gather(m.offer_to_worker(), a.offer_to_worker())
+            worker = live_app.extensions["media_worker"]
+            key = f"room-{info['room_id']}"
+
+            def worker_has_video():
+                stats = worker.stats(key)
+                return len(stats) == 2 and all(s["received"].get("video", 0) > 0 for s in stats.values())
+
+            end = time.monotonic() + 30
+            while not await loop.run_in_executor(None, worker_has_video) and time.monotonic() < end:
+                await asyncio.sleep(0.2)
             t0 = time.monotonic()
             await asyncio.sleep(3)
+            span = time.monotonic() - t0  # recorded until the mediator asks to stop
             stopped = await m.call("rtc_record_stop", {})
-            span = time.monotonic() - t0
             assert stopped["ok"], stopped
             return stopped["files"], span
         finally:
             await m.close()
             await a.close()
 
-    files, span = asyncio.run(scenario())
+    try:
+        files, span = asyncio.run(scenario())
+    finally:
+        stop_worker.set()
     assert len(files) == 2
     with live_app.app_context():
         atts = [db.session.get(Attachment, i) for i in files]

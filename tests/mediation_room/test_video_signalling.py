@@ -12,12 +12,6 @@ from tests.mediation_room.conftest import call, enter, events, payloads
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 
 
-@pytest.fixture(autouse=True)
-def _fresh_recording_state():
-    yield
-    rec_ops._recordings.clear()
-
-
 @pytest.fixture
 def trio(connect, people, room):
     """Mediator and both parties admitted, each with a chat socket and a video socket said hello."""
