@@ -326,7 +326,7 @@ def queue_for(user, page: int = 1, per_page: int = 20):
         return [], 0
     cats = worker_categories(user)
     stmt = (select(Consultation).join(Region, Consultation.region_id == Region.id)
-            .where(Consultation.state == S.open.value)
+            .where(Consultation.state == S.open.value, Consultation.asker_id != user.id)
             .where(db.or_(*[Region.code.startswith(a.code_prefix) for a in areas])))
     if cats:
         stmt = stmt.where(Consultation.category.in_(cats))

@@ -54,8 +54,10 @@ def can_ask(user) -> bool:
 
 def can_claim(user, c) -> bool:
     """A legal worker whose service area contains the question's region (categories only filter
-    the queue: a worker may still take a question outside their usual fields)."""
-    return c.state == "open" and is_legal_worker(user) and serves_region(user, c.region)
+    the queue: a worker may still take a question outside their usual fields). Nobody answers
+    their own question."""
+    return (c.state == "open" and is_legal_worker(user) and c.asker_id != user.id
+            and serves_region(user, c.region))
 
 
 def can_release(user, c) -> bool:

@@ -169,6 +169,13 @@ def test_citizen_cannot_claim(make, citizen_b):
         ops.claim_consultation(citizen_b, c)
 
 
+def test_worker_cannot_claim_own_question(make, worker):
+    c = make("open", asker=worker)
+    with pytest.raises(ops.ConsultationError) as exc:
+        ops.claim_consultation(worker, c)
+    assert exc.value.status == 403
+
+
 def test_release_returns_to_queue(make, worker):
     c = make("claimed")
     ops.release_consultation(worker, c)
