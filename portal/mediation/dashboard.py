@@ -7,6 +7,7 @@ from sqlalchemy import or_, select
 from portal.accounts.models import Role
 from portal.extensions import db
 from portal.mediation.models import CaseState, MediationCase, Respondent
+from portal.places.models import Organisation, Region
 
 OPEN_STATES = (CaseState.submitted, CaseState.awaiting_consent, CaseState.in_mediation, CaseState.agreement_pending)
 
@@ -40,7 +41,23 @@ def cases_for(user) -> dict:
         .order_by(MediationCase.mediation_due)
     ).scalars().all()
     return {"as_applicant": as_applicant, "as_respondent": as_respondent, "head_queue": head_queue,
-            "mediating": mediating}
+            "mediating": mediating, "overdue_in_jurisdiction": overdue_in_jurisdiction(user)}
+
+
+def overdue_in_jurisdiction(user) -> list[MediationCase]:
+    """Overdue open cases of organisations in a reviewer's jurisdiction (DESIGN.md §3: flagged
+    to the reviewer above). Reviewers see the list, not the dossiers."""
+    prefixes = [g.region.code_prefix for g in user.grants_for(Role.reviewer) if g.region is not None]
+    if not prefixes:
+        return []
+    rows = db.session.execute(
+        select(MediationCase).join(Organisation, MediationCase.organisation_id == Organisation.id)
+        .join(Region, Organisation.region_id == Region.id)
+        .where(MediationCase.state.in_([s.value for s in OPEN_STATES]),
+               or_(*[Region.code.startswith(p) for p in prefixes]))
+        .order_by(MediationCase.created_at)
+    ).scalars().all()
+    return [c for c in rows if c.overdue()]
 
 
 def render_section(user) -> str:

@@ -188,3 +188,19 @@ def test_applicant_withdraws_before_settlement_only(world, make_case, client, au
     settled = make_case(CaseState.settled)
     resp = client.post(f"/mediation/cases/{settled.id}/withdraw", data={"withdraw-reason": "x"})
     assert resp.status_code == 409 and "不能撤回申请" in text_of(resp)
+
+
+def test_overdue_case_flagged_to_reviewer_of_the_jurisdiction(world, make_case, factory, client, auth):
+    from portal.accounts.models import ReviewTier
+
+    case = make_case(CaseState.in_mediation)
+    case.mediation_due = ops.beijing_today() - dt.timedelta(days=1)
+    db.session.commit()
+    elsewhere = factory.user(Role.reviewer, region=factory.region("220102002000"), tier=ReviewTier.township)
+    auth.login(world.reviewer)
+    page = text_of(client.get("/me"))
+    assert "辖区内逾期的调解案件" in page and case.number in page and "调解逾期" in page
+    assert client.get(f"/mediation/cases/{case.id}").status_code == 404  # the list, not the dossier
+    auth.logout()
+    auth.login(elsewhere)
+    assert case.number not in text_of(client.get("/me"))
