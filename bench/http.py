@@ -16,18 +16,23 @@ with the servers for CPU, so the absolute figures are a floor; the ratios are th
 """
 from __future__ import annotations
 
-import argparse
-import http.client
 import os
-import shutil
-import statistics
-import subprocess
 import sys
-import tempfile
-import threading
-import time
-import urllib.parse
-from pathlib import Path
+
+# Run as a script, this file's folder is first on sys.path and would shadow the standard library's
+# http package with this very file.
+sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != os.path.dirname(os.path.abspath(__file__))]
+
+import argparse  # noqa: E402
+import http.client  # noqa: E402
+import shutil  # noqa: E402
+import statistics  # noqa: E402
+import subprocess  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+import urllib.parse  # noqa: E402
+from pathlib import Path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
