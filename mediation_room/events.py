@@ -39,10 +39,10 @@ from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, leave_room
 
-from portal.extensions import db, socketio
 from mediation_room import operations as ops
 from mediation_room import permissions
 from mediation_room.models import MemberStatus
+from portal.extensions import db, socketio
 
 NAMESPACE = "/room"
 BACKFILL_PAGE = 500
@@ -285,7 +285,7 @@ class RoomNamespace(Namespace):
     def on_admit(self, room, info, data):
         user_id = _int_field(data, "user_id", 1)
         with ops.room_send_lock(room.id):
-            member, notice = ops.admit_member(current_user, room, user_id)
+            _member, notice = ops.admit_member(current_user, room, user_id)
             _commit_and_broadcast(room, notice)
         socketio.emit("admitted", {"room_id": room.id}, to=user_key(room.id, user_id), namespace=NAMESPACE)
         broadcast_presence(room)
@@ -295,7 +295,7 @@ class RoomNamespace(Namespace):
     def on_remove(self, room, info, data):
         user_id = _int_field(data, "user_id", 1)
         with ops.room_send_lock(room.id):
-            member, notice, ended = ops.remove_member(current_user, room, user_id)
+            _member, notice, ended = ops.remove_member(current_user, room, user_id)
             _commit_and_broadcast(room, ended, notice)
         socketio.emit("removed", {"message": "您已被调解员移出调解室"}, to=user_key(room.id, user_id),
                       namespace=NAMESPACE)

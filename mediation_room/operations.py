@@ -16,12 +16,6 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from portal import audit
-from portal.accounts.models import User
-from portal.extensions import db
-from portal.identity import mask_name
-from portal.notifications import notify
-from portal.text import clean_text
 from mediation_room import permissions
 from mediation_room.models import (
     MemberRole,
@@ -34,6 +28,12 @@ from mediation_room.models import (
     utcnow,
 )
 from mediation_room.signals import room_ended
+from portal import audit
+from portal.accounts.models import User
+from portal.extensions import db
+from portal.identity import mask_name
+from portal.notifications import notify
+from portal.text import clean_text
 
 MAX_MESSAGE_CHARS = 2000
 MAX_CLIENT_MSG_ID = 64
@@ -437,8 +437,8 @@ def _header_lines(room: Room) -> list[str]:
     return [
         "调解笔录",
         f"调解室：{room.title}（编号 {room.id}）",
-        f"开始时间：{_format_dt(room.created_at, '%Y-%m-%d %H:%M')}    "
-        f"结束时间：{_format_dt(room.ended_at, '%Y-%m-%d %H:%M') if room.ended_at else '进行中'}",
+        (f"开始时间：{_format_dt(room.created_at, '%Y-%m-%d %H:%M')}    "
+         f"结束时间：{_format_dt(room.ended_at, '%Y-%m-%d %H:%M') if room.ended_at else '进行中'}"),
         f"参加人员：{people}",
     ]
 
@@ -456,11 +456,12 @@ def transcript_text(room: Room) -> str:
 
 def transcript_pdf(room: Room) -> bytes:
     """The transcript as a PDF with an embedded (or CID) Chinese font."""
+    from xml.sax.saxutils import escape
+
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer
-    from xml.sax.saxutils import escape
 
     from portal.pdf import cjk_font
 

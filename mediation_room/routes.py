@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from flask import abort, current_app, render_template, Response
+from flask import Response, abort, current_app, render_template
 from flask_login import current_user, login_required
 
 from mediation_room import bp, permissions

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from mediation_room import operations as ops
+from mediation_room.operations import create_room
 from portal.accounts.models import Role
 from portal.accounts.operations import create_user
 from portal.extensions import db, socketio
 from portal.identity import make_id_number
-from mediation_room import operations as ops
-from mediation_room.operations import create_room
 from tests.conftest import PASSWORD, start_live_server
 
 

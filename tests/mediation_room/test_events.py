@@ -7,9 +7,9 @@ import io
 import pytest
 from sqlalchemy import func, select
 
-from portal.extensions import db
 from mediation_room.models import MemberStatus, Room, RoomMessage
 from mediation_room.signals import room_ended
+from portal.extensions import db
 from tests.mediation_room.conftest import call, enter, events, payloads
 
 

@@ -9,9 +9,9 @@ import time
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
 from mediation_room import operations as ops
 from mediation_room.models import RoomMessage
+from portal.extensions import db
 from tests.conftest import PASSWORD
 from tests.mediation_room.live import RoomClient, login_cookie
 

@@ -7,10 +7,10 @@ import io
 import pytest
 from sqlalchemy import select
 
-from portal.extensions import db
 from mediation_room import operations as ops
 from mediation_room import permissions
 from mediation_room.models import MemberStatus, RoomMessage
+from portal.extensions import db
 from tests.conftest import text_of
 from tests.mediation_room.conftest import http_client
 
