@@ -180,3 +180,16 @@ def test_extension_only_once(world, make_case):
     with pytest.raises(MediationError, match="只能延长一次"):
         ops.extend_deadline(world.head, case, "再延")
     db.session.rollback()
+
+
+def test_actions_need_the_csrf_token(world, make_case, app, client, auth):
+    case = make_case(CaseState.submitted)
+    auth.login(world.head)
+    app.config["WTF_CSRF_ENABLED"] = True  # from here on, as in production
+    html = client.get(f"/mediation/cases/{case.id}").get_data(as_text=True)
+    assert 'name="accept-csrf_token"' in html
+    resp = client.post(f"/mediation/cases/{case.id}/accept")
+    assert resp.status_code == 303  # the frame's CSRF handler sends the browser back with a message
+    assert "未保存任何内容" in text_of(client.get(resp.headers["Location"]))
+    db.session.refresh(case)
+    assert case.state == CaseState.submitted

@@ -71,6 +71,9 @@ def test_whole_mediation_path_in_browser(live_server, browser):
         sel.select_option(code)
     pa.locator("[data-org-select] option", has_text="南岭街道人民调解委员会").wait_for(state="attached")
     assert "推荐" in pa.locator("[data-org-hint]").inner_text()
+    pa.click("button:has-text('再添加一名被申请人')")  # a second entry appears; left empty, it is ignored
+    assert pa.locator("input[name='respondents-1-name']").count() == 1
+    assert pa.evaluate("document.activeElement.name") == "respondents-1-name"
     pa.fill("input[name='respondents-0-name']", "李秀兰")
     pa.fill("input[name='respondents-0-mobile']", "13800000002")
     pa.fill("input[name=amount]", "3200")
