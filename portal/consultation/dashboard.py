@@ -2,8 +2,8 @@
 from flask import render_template
 
 from portal.consultation import permissions as perm
-from portal.consultation.operations import asked_by, claimed_by, queue_for, sla_hours
 from portal.consultation.models import utcnow
+from portal.consultation.operations import asked_by, claimed_by, queue_for, sla_hours
 
 
 def render_dashboard(user) -> str:

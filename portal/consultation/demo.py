@@ -9,7 +9,11 @@ from sqlalchemy import update
 from portal.consultation import demo_data
 from portal.consultation.models import Consultation, ConsultationMessage, utcnow
 from portal.consultation.operations import (
-    answer_consultation, ask_question, claim_consultation, close_consultation, follow_up_consultation,
+    answer_consultation,
+    ask_question,
+    claim_consultation,
+    close_consultation,
+    follow_up_consultation,
 )
 from portal.extensions import db
 from portal.notifications import Notification
@@ -28,7 +32,7 @@ def _region(i: int):
 
 
 def _backdate(c: Consultation, asked: dt.datetime, answered: dt.datetime | None, closed: dt.datetime | None):
-    values = dict(created_at=asked, waiting_since=asked)
+    values = {"created_at": asked, "waiting_since": asked}
     if answered:
         values.update(claimed_at=answered - dt.timedelta(minutes=40), first_answered_at=answered,
                       answered_at=answered)

@@ -6,7 +6,12 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.consultation.models import (
-    ANSWER_MAX, CATEGORIES, COMMENT_MAX, FOLLOW_UP_MAX, QUESTION_MAX, TITLE_MAX,
+    ANSWER_MAX,
+    CATEGORIES,
+    COMMENT_MAX,
+    FOLLOW_UP_MAX,
+    QUESTION_MAX,
+    TITLE_MAX,
 )
 from portal.forms import CleanStringField, CleanTextAreaField, PortalForm
 

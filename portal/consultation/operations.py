@@ -12,13 +12,24 @@ from importlib import util as importlib_util
 
 from flask import current_app, url_for
 from sqlalchemy import delete, select, update
+from werkzeug.routing import BuildError
 
 from portal import audit
 from portal.consultation import indexing
 from portal.consultation import permissions as perm
 from portal.consultation.models import (
-    ANSWER_MAX, CATEGORIES, COMMENT_MAX, FOLLOW_UP_MAX, QUESTION_MAX, TITLE_MAX, Consultation,
-    ConsultationMessage, ConsultationState, MessageKind, WorkerCategory, utcnow,
+    ANSWER_MAX,
+    CATEGORIES,
+    COMMENT_MAX,
+    FOLLOW_UP_MAX,
+    QUESTION_MAX,
+    TITLE_MAX,
+    Consultation,
+    ConsultationMessage,
+    ConsultationState,
+    MessageKind,
+    WorkerCategory,
+    utcnow,
 )
 from portal.extensions import db
 from portal.notifications import notify
@@ -218,7 +229,7 @@ def related_case_links(c: Consultation) -> list[dict]:
             title = getattr(obj, "title", None) or f"典型案例 {i}"
             try:
                 url = url_for("case_library.show_case", case_id=i)
-            except Exception:  # the case library's routes are not registered in this app
+            except (BuildError, RuntimeError):  # routes not registered, or no request to build in
                 url = f"/cases/{i}"
             links.append({"id": i, "title": title, "url": url})
     return links
@@ -239,7 +250,7 @@ def answer_consultation(actor, c: Consultation, body_html: str, related_cases: s
     cases = _validate_case_ids(related_cases)
     now = utcnow()
     first = c.first_answered_at
-    values = dict(answered_at=now, first_answered_at=first or now)
+    values = {"answered_at": now, "first_answered_at": first or now}
     if related_cases is not None:
         values["related_case_ids"] = cases
     transition(c, "answer", actor, **values)

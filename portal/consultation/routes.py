@@ -9,15 +9,31 @@ from markupsafe import Markup
 from portal.consultation import bp, indexing
 from portal.consultation import permissions as perm
 from portal.consultation.forms import (
-    ConsultationActionForm, ConsultationAnswerForm, ConsultationAskForm, ConsultationCloseForm,
-    ConsultationFollowUpForm, ConsultationSearchForm, WorkerCategoriesForm,
+    ConsultationActionForm,
+    ConsultationAnswerForm,
+    ConsultationAskForm,
+    ConsultationCloseForm,
+    ConsultationFollowUpForm,
+    ConsultationSearchForm,
+    WorkerCategoriesForm,
 )
 from portal.consultation.models import CATEGORIES, Consultation, utcnow
 from portal.consultation.operations import (
-    ConsultationError, answer_consultation, ask_question, asked_by, browse_public, claim_consultation,
-    claimed_by, close_consultation, follow_up_consultation, queue_for, related_case_links,
+    ConsultationError,
+    answer_consultation,
+    ask_question,
+    asked_by,
+    browse_public,
+    claim_consultation,
+    claimed_by,
+    close_consultation,
+    follow_up_consultation,
+    queue_for,
+    related_case_links,
     release_consultation,
-    set_worker_categories, sla_hours, worker_categories,
+    set_worker_categories,
+    sla_hours,
+    worker_categories,
 )
 from portal.extensions import db
 from portal.places.operations import region_by_code
@@ -154,18 +170,18 @@ def _render_detail(c: Consultation, status: int = 200, error: str | None = None,
             thread.append((m, Markup(show(m.body))))
         else:
             thread.append((m, show(m.body)))
-    ctx = dict(
-        c=c, private=private, show=show, thread=thread, error=error,
-        attachments=attachments_of("consultation", c.id) if private else [],
-        answer_form=forms.get("answer_form") or ConsultationAnswerForm(formdata=None),
-        follow_up_form=forms.get("follow_up_form") or ConsultationFollowUpForm(formdata=None),
-        close_form=forms.get("close_form") or ConsultationCloseForm(formdata=None),
-        action_form=ConsultationActionForm(formdata=None),
-        can_claim=perm.can_claim(current_user, c), can_release=perm.can_release(current_user, c),
-        can_answer=perm.can_answer(current_user, c), can_follow_up=perm.can_follow_up(current_user, c),
-        can_close=perm.can_close(current_user, c),
-        overdue=c.is_overdue(sla_hours()), sla=sla_hours(), related_cases=related_case_links(c),
-    )
+    ctx = {
+        "c": c, "private": private, "show": show, "thread": thread, "error": error,
+        "attachments": attachments_of("consultation", c.id) if private else [],
+        "answer_form": forms.get("answer_form") or ConsultationAnswerForm(formdata=None),
+        "follow_up_form": forms.get("follow_up_form") or ConsultationFollowUpForm(formdata=None),
+        "close_form": forms.get("close_form") or ConsultationCloseForm(formdata=None),
+        "action_form": ConsultationActionForm(formdata=None),
+        "can_claim": perm.can_claim(current_user, c), "can_release": perm.can_release(current_user, c),
+        "can_answer": perm.can_answer(current_user, c), "can_follow_up": perm.can_follow_up(current_user, c),
+        "can_close": perm.can_close(current_user, c),
+        "overdue": c.is_overdue(sla_hours()), "sla": sla_hours(), "related_cases": related_case_links(c),
+    }
     return render_template("consultation/detail.html", **ctx), status
 
 

@@ -27,7 +27,7 @@ def _seed(app):
             db.session.add(r)
             db.session.flush()
             regions[code] = r
-        citizen = create_user("13800000001", PASSWORD, "张建国", make_id_number("220102", dt.date(1968, 5, 12), "001"))
+        create_user("13800000001", PASSWORD, "张建国", make_id_number("220102", dt.date(1968, 5, 12), "001"))
         other = create_user("13800000002", PASSWORD, "李秀兰", make_id_number("220102", dt.date(1975, 9, 3), "002"))
         worker = create_user("13800000003", PASSWORD, "王律师", make_id_number("220102", dt.date(1985, 1, 20), "003"),
                              [(Role.legal_worker, None, regions["220100000000"], None)])

@@ -46,8 +46,8 @@ def test_ask_creates_open_question_with_attachments_and_audit(citizen, places):
     ("region_code", {"region": None}, "请选择所在地区"),
 ])
 def test_ask_refuses_bad_input_and_saves_nothing(citizen, places, field, kwargs, message):
-    args = dict(category="婚姻家庭", region=places["township"], title="离婚财产如何分割",
-                question="结婚十年，房子是婚后买的，离婚时怎么分？")
+    args = {"category": "婚姻家庭", "region": places["township"], "title": "离婚财产如何分割",
+                "question": "结婚十年，房子是婚后买的，离婚时怎么分？"}
     args.update(kwargs)
     with pytest.raises(ops.ConsultationError) as exc:
         ops.ask_question(citizen, **args)
