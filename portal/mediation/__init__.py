@@ -13,7 +13,10 @@ def init_app(app):
     from portal.registry import add_dashboard_section, add_demo_seeder, add_nav
     from portal.uploads import register_owner
 
-    app.config.setdefault("MEDIATION_ACCEPT_DAYS", 3)
+    import os
+
+    #: Working days the committee has to accept or decline an application (environment or config).
+    app.config.setdefault("MEDIATION_ACCEPT_DAYS", int(os.environ.get("MEDIATION_ACCEPT_DAYS") or 3))
     app.register_blueprint(bp)
     add_nav(app, "在线调解", "mediation.index", 20)
     add_dashboard_section(app, "mediation", render_section, 20)

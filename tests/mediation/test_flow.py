@@ -204,3 +204,10 @@ def test_overdue_case_flagged_to_reviewer_of_the_jurisdiction(world, make_case, 
     auth.logout()
     auth.login(elsewhere)
     assert case.number not in text_of(client.get("/me"))
+
+
+def test_acceptance_days_are_configurable(world, app):
+    app.config["MEDIATION_ACCEPT_DAYS"] = 5
+    case = ops.apply_for_mediation(world.applicant, respondents=[{"name": "李秀兰", "mobile": world.respondent.mobile}],
+                                   dispute_type="邻里纠纷", region=world.village, facts="漏水。", claims="赔偿。")
+    assert case.accept_due == ops.add_working_days(ops.beijing_today(), 5)
