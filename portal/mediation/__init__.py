@@ -1,5 +1,7 @@
 """Online mediation (在线调解, DESIGN.md §3): application, acceptance, consent, assignment,
 sessions, signed agreement, referral and archive."""
+import os
+
 from flask import Blueprint
 
 bp = Blueprint("mediation", __name__, url_prefix="/mediation")
@@ -12,8 +14,6 @@ def init_app(app):
     from portal.mediation.permissions import can_view_case_files
     from portal.registry import add_dashboard_section, add_demo_seeder, add_nav
     from portal.uploads import register_owner
-
-    import os
 
     #: Working days the committee has to accept or decline an application (environment or config).
     app.config.setdefault("MEDIATION_ACCEPT_DAYS", int(os.environ.get("MEDIATION_ACCEPT_DAYS") or 3))
