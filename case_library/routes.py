@@ -232,7 +232,7 @@ def review_case(case_id: int):
     return render_template("case_library/review.html", case=case, form=form, sections=SECTIONS,
                            diff=operations.revision_diff(case), revision=revision,
                            can_review=permissions.can_review(current_user, case),
-                           age=operations.age_label(case.queued_at))
+                           age=operations.age_label(case.queued_at), section_labels={"title": "标题", **SECTIONS})
 
 
 @bp.post("/<int:case_id>/unpublish")
