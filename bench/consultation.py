@@ -25,15 +25,15 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-from portal import create_app  # noqa: E402
-from portal.accounts.models import Role  # noqa: E402
-from portal.accounts.operations import create_user  # noqa: E402
-from portal.consultation import demo_data, indexing  # noqa: E402
-from portal.consultation.models import Consultation, ConsultationMessage  # noqa: E402
-from portal.consultation.operations import queue_for  # noqa: E402
-from portal.extensions import db  # noqa: E402
-from portal.identity import make_id_number  # noqa: E402
-from portal.places.models import Region  # noqa: E402
+from portal import create_app
+from portal.accounts.models import Role
+from portal.accounts.operations import create_user
+from portal.consultation import demo_data, indexing
+from portal.consultation.models import Consultation, ConsultationMessage
+from portal.consultation.operations import queue_for
+from portal.extensions import db
+from portal.identity import make_id_number
+from portal.places.models import Region
 
 DISTRICTS = ["220102", "220103", "220104", "220105", "220106", "220112"]
 QUERIES = ["拖欠工资", "离婚 抚养权", "交通事故赔偿", "物业费", "彩礼", "宅基地继承", "借条利息", "狗咬人",
