@@ -19,6 +19,7 @@ from portal.consultation.forms import (
 )
 from portal.consultation.models import CATEGORIES, Consultation, utcnow
 from portal.consultation.operations import (
+    TRANSITIONS,
     ConsultationError,
     answer_consultation,
     ask_question,
@@ -206,6 +207,15 @@ def _form_key(form) -> str:
             ConsultationCloseForm: "close_form"}[type(form)]
 
 
+def _refuse_before_form(c: Consultation, who_may, action: str):
+    """Permission before input: someone who may never take ``action`` on ``c`` (not its asker, not
+    its claiming worker) is refused with 403 and the state machine's message, before the form is
+    read; the state (409) and the input (422) are for those who may."""
+    if who_may(current_user, c):
+        return None
+    return _render_detail(c, 403, error=next(t.refusal for t in TRANSITIONS if t.action == action))
+
+
 @bp.post("/<int:consultation_id>/claim")
 @login_required
 def claim(consultation_id: int):
@@ -237,6 +247,8 @@ def release(consultation_id: int):
 @login_required
 def answer(consultation_id: int):
     c = _load(consultation_id)
+    if (refused := _refuse_before_form(c, perm.is_claimer, "answer")) is not None:
+        return refused
     form = ConsultationAnswerForm()
     if not form.validate_on_submit():
         return _render_detail(c, 422, answer_form=form)
@@ -248,6 +260,8 @@ def answer(consultation_id: int):
 @login_required
 def follow_up(consultation_id: int):
     c = _load(consultation_id)
+    if (refused := _refuse_before_form(c, perm.is_asker, "follow_up")) is not None:
+        return refused
     form = ConsultationFollowUpForm()
     if not form.validate_on_submit():
         return _render_detail(c, 422, follow_up_form=form)
@@ -259,6 +273,8 @@ def follow_up(consultation_id: int):
 @login_required
 def close(consultation_id: int):
     c = _load(consultation_id)
+    if (refused := _refuse_before_form(c, perm.is_asker, "close")) is not None:
+        return refused
     form = ConsultationCloseForm()
     if not form.validate_on_submit():
         return _render_detail(c, 422, close_form=form)

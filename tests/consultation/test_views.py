@@ -217,6 +217,22 @@ def test_close_with_rating_over_http(client, auth, make, citizen):
     assert "非常满意" in text_of(client.get(f"/consultation/{c.id}"))
 
 
+@pytest.mark.parametrize("state,action,data", [
+    ("claimed", "answer", {}), ("answered", "follow-up", {}), ("answered", "close", {"rating": "abc"}),
+])
+@pytest.mark.parametrize("who", ["citizen_b", "worker_b", "admin"])
+def test_outsider_refused_before_the_form_is_read(client, auth, make, citizen_b, worker_b, admin,
+                                                  state, action, data, who):
+    """Authorization comes before input: someone who may never answer / follow up / close a public
+    question is refused (403), not shown a form error (422) for it (found by the authz matrix)."""
+    c = make(state)
+    auth.login({"citizen_b": citizen_b, "worker_b": worker_b, "admin": admin}[who])
+    resp = client.post(f"/consultation/{c.id}/{action}", data=data)
+    assert resp.status_code == 403
+    assert "只有提问人" in text_of(resp) or "其他法律服务工作者认领" in text_of(resp)
+    assert db.session.get(Consultation, c.id).state == state
+
+
 # ---- files, CSRF, dashboard ---------------------------------------------------------------------
 
 def test_attachment_download_only_for_asker_worker_admin(client, auth, citizen, citizen_b, worker, places):

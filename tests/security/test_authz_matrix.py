@@ -41,8 +41,32 @@ def matrix_app(demo_app):
             create_user("13800000102", "Demo2026", "滇审核", make_id_number("530102", dt.date(1980, 1, 1), "102"),
                         [(Role.reviewer, None, region_by_code("530102000000"), ReviewTier.county)])
             db.session.commit()
+        _private_consultations()
         db.session.remove()
     return demo_app
+
+
+def _private_consultations():
+    """The demo data has no private question of citizen_a: ask two (in 南关区, served by the legal
+    worker), the first claimed by the legal worker, the second left open."""
+    from portal.accounts.models import User
+    from portal.consultation.models import Consultation
+    from portal.consultation.operations import ask_question, claim_consultation
+    from portal.places.operations import region_by_code
+
+    asker = db.session.execute(select(User).where(User.mobile == ROLE_ACCOUNTS["citizen_a"])).scalar_one()
+    if db.session.execute(select(Consultation).where(Consultation.asker_id == asker.id,
+                                                     Consultation.is_public.is_(False))).first():
+        return
+    worker = db.session.execute(select(User).where(User.mobile == ROLE_ACCOUNTS["legal_worker"])).scalar_one()
+    region = region_by_code("220102000000")
+    claimed = ask_question(asker, category="婚姻家庭", region=region, title="离婚后孩子的抚养费怎么算",
+                           question="我和前妻离婚两年了，孩子跟她生活，抚养费应该按什么标准给付？", is_public=False)
+    ask_question(asker, category="借贷合同", region=region, title="借条没写还款日期还能要回钱吗",
+                 question="亲戚三年前借了我五万元，借条上没有写还款日期，现在还能起诉吗？", is_public=False)
+    db.session.flush()
+    claim_consultation(worker, claimed)
+    db.session.commit()
 
 
 def test_every_endpoint_has_a_policy(matrix_app):
