@@ -45,7 +45,6 @@ from flask import current_app, g, request
 from flask_login import current_user
 from flask_socketio import emit, join_room
 
-from portal.extensions import db, socketio
 from mediation_room import events as room_events
 from mediation_room import permissions as room_permissions
 from mediation_room.media import operations as rec_ops
@@ -53,6 +52,7 @@ from mediation_room.media import permissions
 from mediation_room.media.consent import RecordingError, RecordingState
 from mediation_room.media.recorder import RecorderError
 from mediation_room.models import MemberStatus
+from portal.extensions import db, socketio
 
 NAMESPACE = room_events.NAMESPACE
 MAX_SDP = 100_000
@@ -76,10 +76,14 @@ class VideoPeer:
     hits: deque = field(default_factory=deque)
 
 
-_peers: dict[str, VideoPeer] = {}
-#: room id → pairs of sids currently allowed to be connected (as told to the clients)
-_links: dict[int, set[frozenset]] = {}
 _lock = threading.RLock()
+
+
+def _st(part: str) -> dict:
+    """This app's video state: "peers" (sid → VideoPeer), "links" (room id → the pairs of sids told
+    to be connected), "hello" (sid → rate window before hello). Kept per app, in memory."""
+    state = current_app.extensions.setdefault("room_video", {"peers": {}, "links": {}, "hello": {}})
+    return state[part]
 
 
 class SignalError(Exception):
@@ -105,7 +109,7 @@ def _over_limit(q: deque) -> bool:
 
 def _peers_in(room_id: int) -> list[VideoPeer]:
     with _lock:
-        return [p for p in _peers.values() if p.room_id == room_id]
+        return [p for p in _st("peers").values() if p.room_id == room_id]
 
 
 def peer_info(room, peer: VideoPeer) -> dict:
@@ -142,8 +146,8 @@ def _handler(fn):
         if not isinstance(data, dict):
             return _fail("invalid", "请求格式不正确")
         with _lock:
-            peer = _peers.get(request.sid)
-        q = peer.hits if peer else _hello_hits.setdefault(request.sid, deque())
+            peer = _st("peers").get(request.sid)
+        q = peer.hits if peer else _st("hello").setdefault(request.sid, deque())
         if _over_limit(q):
             return _fail("rate_limited", "操作过于频繁，请稍后再试")
         room = room_events.ops.get_room(info.room_id)
@@ -163,12 +167,9 @@ def _handler(fn):
     return wrapper
 
 
-_hello_hits: dict[str, deque] = {}
-
-
 def _require_video(room, info) -> VideoPeer:
     with _lock:
-        peer = _peers.get(request.sid)
+        peer = _st("peers").get(request.sid)
     if peer is None:
         raise SignalError("请先加入视频", "not_joined")
     if not permissions.can_use_video(current_user, room):
@@ -197,10 +198,14 @@ def on_hello(room, info, data):
     peer = VideoPeer(request.sid, room.id, current_user.id,
                      {k: bool(media.get(k)) is True for k in ("audio", "video", "screen")})
     with _lock:
-        _peers[request.sid] = peer
-        _hello_hits.pop(request.sid, None)
+        _st("peers")[request.sid] = peer
+        _st("hello").pop(request.sid, None)
     join_room(video_key(room.id))
     visible = reconcile(room, announce_to_new=False)
+    # A second hello from the same socket (camera switched on while the first was in flight) is no
+    # new pair, so tell those already connected of its media state.
+    for other in visible:
+        socketio.emit("rtc_peer_media", {"peer": peer.sid, "media": peer.media}, to=other.sid, namespace=NAMESPACE)
     return {"ok": True, "self": peer.sid, "peers": [peer_info(room, p) for p in visible],
             "ice_servers": current_app.config.get("ICE_SERVERS") or [],
             "recording": recording_status(room),
@@ -215,9 +220,9 @@ def on_signal(room, info, data):
     if kind not in ("offer", "answer", "candidate") or not isinstance(target, str):
         raise SignalError("请求格式不正确", "invalid")
     with _lock:
-        other = _peers.get(target)
+        other = _st("peers").get(target)
     # Only between two members of the same room who may see each other right now.
-    if (other is None or other.room_id != room.id or other.sid == peer.sid
+    if (other is None or other.room_id != room.id or other.user_id == peer.user_id
             or not room_permissions.may_see_each_other(room, peer.user_id, other.user_id)):
         raise SignalError("对方不在视频中或当前不可见", "not_visible")
     out = {"from": peer.sid, "kind": kind}
@@ -260,7 +265,7 @@ def on_mute(room, info, data):
     if not permissions.can_control_recording(current_user, room):
         raise SignalError("只有调解员可以将他人静音", "forbidden")
     with _lock:
-        other = _peers.get(data.get("peer")) if isinstance(data.get("peer"), str) else None
+        other = _st("peers").get(data.get("peer")) if isinstance(data.get("peer"), str) else None
     if other is None or other.room_id != room.id:
         raise SignalError("对方不在视频中", "not_visible")
     socketio.emit("rtc_muted", {"message": "调解员已将您静音，如需发言请重新打开麦克风"}, to=other.sid,
@@ -269,14 +274,14 @@ def on_mute(room, info, data):
 
 
 def _visible_to(room, peer: VideoPeer) -> list[VideoPeer]:
-    return [p for p in _peers_in(room.id) if p.sid != peer.sid
+    return [p for p in _peers_in(room.id) if p.user_id != peer.user_id
             and room_permissions.may_see_each_other(room, peer.user_id, p.user_id)]
 
 
 def _leave(sid: str) -> VideoPeer | None:
     with _lock:
-        _hello_hits.pop(sid, None)
-        return _peers.pop(sid, None)
+        _st("hello").pop(sid, None)
+        return _st("peers").pop(sid, None)
 
 
 # ---- recording -------------------------------------------------------------------------------------
@@ -354,18 +359,20 @@ def reconcile(room, announce_to_new: bool = True) -> list[VideoPeer]:
     live = set(room_events._sockets)
     me = request.sid if _has_request() else None
     with _lock:
-        for sid in [s for s in _hello_hits if s not in live]:
-            _hello_hits.pop(sid, None)
-        for sid in [s for s, p in _peers.items() if p.room_id == room.id]:
-            p = _peers[sid]
+        for sid in [s for s in _st("hello") if s not in live]:
+            _st("hello").pop(sid, None)
+        for sid in [s for s, p in _st("peers").items() if p.room_id == room.id]:
+            p = _st("peers")[sid]
             member = room.member_of(p.user_id)
             if sid not in live or member is None or member.status != MemberStatus.admitted or not room.is_open:
-                _peers.pop(sid, None)
+                _st("peers").pop(sid, None)
         peers = _peers_in(room.id)
+        # Two sockets of one user (a reconnect before the old socket is noticed gone, a second tab)
+        # never call each other.
         wanted = {frozenset((a.sid, b.sid)) for i, a in enumerate(peers) for b in peers[i + 1:]
-                  if room_permissions.may_see_each_other(room, a.user_id, b.user_id)}
-        before = _links.get(room.id, set())
-        _links[room.id] = wanted
+                  if a.user_id != b.user_id and room_permissions.may_see_each_other(room, a.user_id, b.user_id)}
+        before = _st("links").get(room.id, set())
+        _st("links")[room.id] = wanted
     by_sid = {p.sid: p for p in peers}
     for pair in before - wanted:
         a, b = tuple(pair)

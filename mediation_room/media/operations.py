@@ -13,9 +13,6 @@ from pathlib import Path
 
 from flask import current_app
 
-from portal import audit
-from portal.extensions import db
-from portal.uploads import Attachment, detect_type
 from mediation_room.media import permissions
 from mediation_room.media.consent import (
     RecordingError,
@@ -26,6 +23,9 @@ from mediation_room.media.consent import (
 )
 from mediation_room.media.recorder import RecordedFile
 from mediation_room.models import MemberRole, MemberStatus, Room
+from portal import audit
+from portal.extensions import db
+from portal.uploads import Attachment, detect_type
 
 _guard = threading.RLock()
 
@@ -204,5 +204,15 @@ def recording_blocker(room: Room, online: set[int]) -> str | None:
     return None
 
 
-__all__ = ["RecordingError", "RecordingState", "give_consent", "start_recording", "stop_recording",
-           "suspend_recording", "resume_recording", "recording_of", "status_dict", "get_worker"]
+__all__ = [
+    "RecordingError",
+    "RecordingState",
+    "get_worker",
+    "give_consent",
+    "recording_of",
+    "resume_recording",
+    "start_recording",
+    "status_dict",
+    "stop_recording",
+    "suspend_recording",
+]

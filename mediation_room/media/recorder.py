@@ -23,7 +23,6 @@ import uuid
 from pathlib import Path
 
 import av
-
 from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.sdp import candidate_from_sdp
@@ -109,8 +108,7 @@ def parse_candidate(data: dict):
         raise RecorderError("ICE 候选格式不正确")
     if not text:
         return None
-    if text.startswith("candidate:"):
-        text = text[len("candidate:"):]
+    text = text.removeprefix("candidate:")
     try:
         cand = candidate_from_sdp(text)
     except (ValueError, IndexError, AssertionError, KeyError) as exc:
@@ -231,7 +229,7 @@ class FileWriter:
                 for stream in streams.values():
                     for packet in stream.encode(None):
                         container.mux(packet)
-        except Exception as exc:  # noqa: BLE001 - reported through .error; the file is discarded
+        except Exception as exc:
             log.exception("recording %s failed", self.path)
             self.error = str(exc)
         finally:

@@ -133,7 +133,7 @@ def serve(url: str, token: str, upload_folder: str, ice_servers: list | None = N
                 return {"ok": True, **(fn(data if isinstance(data, dict) else {}) or {})}
             except RecorderError as err:
                 return {"ok": False, "error": str(err)}
-            except Exception:  # noqa: BLE001 - answered, logged; the worker keeps serving
+            except Exception:
                 log.exception("media worker request failed")
                 return {"ok": False, "error": "录制服务出错"}
         return handler

@@ -8,11 +8,14 @@ process of their own behind the same interface (start, offer, candidate, drop, s
 """
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
 from mediation_room.media.loop import MediaLoop
 from mediation_room.media.recorder import RecordedFile, RecorderError, RecordingSession
+
+log = logging.getLogger(__name__)
 
 
 class MediaWorker:
@@ -73,6 +76,6 @@ class MediaWorker:
         for key in list(self._sessions):
             try:
                 self.stop(key)
-            except Exception:  # noqa: BLE001 - shutting down: nothing more to do with a broken session
-                pass
+            except Exception:
+                log.exception("media worker: stopping %s at shutdown failed", key)
         self.loop.stop()

@@ -10,11 +10,11 @@ import av
 import numpy as np
 import pytest
 
-from portal.extensions import db
 from mediation_room.media import operations as rec_ops
 from mediation_room.media.consent import RoomRecording
 from mediation_room.media.recorder import RecordedFile
 from mediation_room.operations import create_room
+from portal.extensions import db
 from tests.mediation_room.conftest import http_client
 
 
@@ -54,7 +54,7 @@ def test_recordings_go_to_the_case_dossier_or_the_room(people, folder, ref):
     assert (att.owner_type, att.owner_id) == (("mediation_case", 42) if ref[0] else ("room", room.id))
     assert att.content_type == "video/webm" and att.size == good.stat().st_size
     assert att.sha256 == hashlib.sha256(good.read_bytes()).hexdigest()
-    assert att.stored_path == f"recording/room-1/a.webm"
+    assert att.stored_path == "recording/room-1/a.webm"
     assert att.original_name == "调解录像_第2段_当事人张某某_1秒.webm"
     assert att.uploader_id == people["mediator"].id
 

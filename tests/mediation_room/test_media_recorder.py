@@ -7,7 +7,6 @@ frames and last about as long as the span that was recorded.
 from __future__ import annotations
 
 import asyncio
-import time
 
 import av
 import pytest
@@ -19,6 +18,27 @@ from mediation_room.media.testing import PatternVideoTrack, ToneAudioTrack
 from mediation_room.media.worker import MediaWorker
 
 RECORD_SECONDS = 3.0
+
+
+def run_async(coro):
+    """``asyncio.run`` on a thread of its own: once a browser test has run, Playwright's sync API
+    keeps an event loop running in the main thread for the session."""
+    import threading as _threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    t = _threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class Participant:
@@ -100,13 +120,12 @@ def test_worker_records_each_participant_of_a_two_peer_session(worker):
         await _offer_to_worker(worker, "room-1", "a", a)
         await _offer_to_worker(worker, "room-1", "b", b)
         await asyncio.sleep(RECORD_SECONDS)
-        stopped_at = time.time()
         files = await asyncio.get_running_loop().run_in_executor(None, worker.stop, "room-1")
         await a.close()
         await b.close()
-        return files, stopped_at
+        return files
 
-    files, stopped_at = asyncio.run(session())
+    files = run_async(session())
     assert not worker.is_recording("room-1")
     assert sorted(f.peer for f in files) == ["a", "b"]
     # The two participants also saw and heard each other while being recorded.
@@ -143,7 +162,7 @@ def test_a_participant_who_leaves_keeps_their_segment(worker):
         await a.close()
         return await asyncio.get_running_loop().run_in_executor(None, worker.stop, "room-2")
 
-    files = asyncio.run(session())
+    files = run_async(session())
     assert [f.peer for f in files] == ["a"]
     assert 1.0 < files[0].seconds < 2.3
 

@@ -7,9 +7,9 @@ import time
 
 import pytest
 
+from mediation_room import operations as ops
 from portal.extensions import db
 from portal.uploads import Attachment
-from mediation_room import operations as ops
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -71,11 +71,14 @@ def test_two_pages_see_each_other_and_record_only_with_consent(browser, live_app
             page.wait_for_function("() => window.RoomVideo.state().worker === 'connected'", timeout=30_000)
         worker = live_app.extensions["media_worker"]
         deadline = time.monotonic() + 30
+        stats = {}
         while time.monotonic() < deadline:  # the worker (in this process) has decoded both cameras
             stats = worker.stats(f"room-{info['room_id']}")
             if len(stats) == 2 and all(s["received"].get("video", 0) > 0 for s in stats.values()):
                 break
             pm.wait_for_timeout(200)
+        else:
+            raise AssertionError(f"the media worker did not receive both cameras: {stats}")
         pm.wait_for_timeout(3000)
         pm.get_by_role("button", name="停止录制").click()
         pm.wait_for_function("() => document.getElementById('rv-rec-status').textContent.includes('已归入卷宗')",

@@ -14,19 +14,40 @@ import socketio
 from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.contrib.media import MediaRelay
 
-from portal.extensions import db
-from portal.extensions import socketio as site_socketio
-from portal.uploads import Attachment, attachment_path
 from mediation_room import operations as ops
 from mediation_room.media import operations as rec_ops
 from mediation_room.media import remote
 from mediation_room.media.testing import PatternVideoTrack, ToneAudioTrack
+from portal.extensions import db
+from portal.extensions import socketio as site_socketio
+from portal.uploads import Attachment, attachment_path
 from tests.conftest import PASSWORD
 from tests.mediation_room.live import UA, login_cookie
 
 pytestmark = pytest.mark.slow
 #: From hello to the first remote video frame and audio frame, on this shared 2-core machine.
 TIME_BOUND = 15.0
+
+
+def run_async(coro):
+    """``asyncio.run`` on a thread of its own: once a browser test has run, Playwright's sync API
+    keeps an event loop running in the main thread for the session."""
+    import threading as _threading
+
+    box: dict = {}
+
+    def target():
+        try:
+            box["value"] = asyncio.run(coro)
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the test's thread
+            box["error"] = exc
+
+    t = _threading.Thread(target=target)
+    t.start()
+    t.join()
+    if "error" in box:
+        raise box["error"]
+    return box["value"]
 
 
 class HeadlessParticipant:
@@ -175,7 +196,7 @@ def test_two_aiortc_peers_see_and_hear_each_other_and_are_recorded(live_app, roo
             assert await m.connect() == []
             peers = await a.connect()
             assert [p["role_label"] for p in peers] == ["调解员"]
-            both = lambda: all(p.frames["video"] > 5 and p.frames["audio"] > 5 for p in (m, a))  # noqa: E731
+            both = lambda: all(p.frames["video"] > 5 and p.frames["audio"] > 5 for p in (m, a))
             assert await _wait_for(both, TIME_BOUND), (m.frames, a.frames)
             for p in (m, a):
                 assert p.first["video"] < TIME_BOUND and p.first["audio"] < TIME_BOUND, p.first
@@ -209,7 +230,7 @@ def test_two_aiortc_peers_see_and_hear_each_other_and_are_recorded(live_app, roo
             await a.close()
 
     try:
-        files, span = asyncio.run(scenario())
+        files, span = run_async(scenario())
     finally:
         stop_worker.set()
     assert len(files) == 2

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from portal.audit import trail_for
-from portal.extensions import db
 from mediation_room.media import operations as rec_ops
+from portal.audit import trail_for
 from tests.mediation_room.conftest import call, enter, events, payloads
 
 SDP = "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
@@ -118,7 +117,7 @@ def test_a_caucus_hangs_up_the_excluded_party_and_reconnects_after(trio, people,
 
 
 def test_leaving_and_removal_hang_up(trio, people, connect):
-    (vm, sm), (va, sa), (vb, sb) = trio["m"], trio["a"], trio["b"]
+    (vm, _), (_, sa), (vb, sb) = trio["m"], trio["a"], trio["b"]
     vb.disconnect(namespace="/room")
     assert [p["peer"] for p in payloads(events(vm), "rtc_peer_left")] == [sb]
     assert call(vm, "rtc_signal", {"to": sb, "kind": "offer", "sdp": SDP})["code"] == "not_visible"
@@ -215,3 +214,13 @@ def test_the_mesh_is_limited(connect, people, room, monkeypatch):
     assert call(connect(people["a"], room), "rtc_hello", {})["ok"]
     full = call(connect(people["b"], room), "rtc_hello", {})
     assert not full["ok"] and full["code"] == "full" and "最多 2 人" in full["error"]
+
+
+def test_two_sockets_of_one_user_never_call_each_other(connect, people, room):
+    m = enter(connect, people["mediator"], room)
+    enter(connect, people["a"], room, m)
+    old, new = connect(people["a"], room), connect(people["a"], room)  # e.g. a reconnect, a second tab
+    first = call(old, "rtc_hello", {})
+    second = call(new, "rtc_hello", {})
+    assert second["peers"] == [] and payloads(events(old), "rtc_peer_joined") == []
+    assert call(new, "rtc_signal", {"to": first["self"], "kind": "offer", "sdp": SDP})["code"] == "not_visible"
