@@ -168,6 +168,8 @@ class FileWriter:
                 stream.width, stream.height = frame.width, frame.height
                 stream.codec_context.time_base = fractions.Fraction(1, 1000)
                 stream.bit_rate = 1_000_000
+                # libvpx defaults to its slow "good" mode; real-time mode encodes several times faster.
+                stream.codec_context.options = {"deadline": "realtime", "cpu-used": "8", "lag-in-frames": "0"}
             else:
                 stream = container.add_stream("libopus", rate=48000)
             streams[kind] = stream
