@@ -239,6 +239,23 @@ def connect_clients(base: str, targets: list[tuple[str | None, int]], stats: Sta
     return clients
 
 
+def close_all(clients, timeout: float = 10.0) -> None:
+    """Disconnect every client, giving up after ``timeout`` (an overloaded server may never answer)."""
+
+    def close(c):
+        try:
+            c.disconnect()
+        except Exception:  # noqa: BLE001, S110 - a client already dropped by the server
+            pass
+
+    threads = [threading.Thread(target=close, args=(c,), daemon=True) for c in clients]
+    for t in threads:
+        t.start()
+    deadline = time.time() + timeout
+    for t in threads:
+        t.join(max(0.0, deadline - time.time()))
+
+
 def measure(clients, stats: Stats, rate: float, seconds: float) -> dict:
     """Each client sends ``rate`` messages a second, spread evenly; returns the figures."""
     stats.latencies = []
@@ -315,11 +332,7 @@ def run_kind(kind: str, mode: str, args, workdir: Path) -> dict:
                 best = r
             if best is None and base_result["p99"] < 100:
                 best = base_result
-        for c in clients:
-            try:
-                c.disconnect()
-            except Exception:  # noqa: BLE001, S110 - a client already dropped by an overloaded server
-                pass
+        close_all(clients)
         return {"base": base_result, "best": best}
     finally:
         proc.kill()
