@@ -218,7 +218,36 @@ POLICIES: dict[str, Policy] = {
     "case_library.feature_case": only("reviewer", "admin", params=_exemplary("published", level="county")),
 }
 
-#: Socket.IO events: (namespace, event) → roles that may use it in the demo room.
-EVENT_POLICIES: dict[tuple[str, str], set[str]] = {}
+#: Socket.IO events: (namespace, event) → roles that may use it in the demo room (the room of
+#: citizen_a's in-mediation case: its mediator and both parties, all admitted). "May use" means the
+#: permission layer lets the role through; the state can still refuse (e.g. no recording running).
+ROOM_MEMBERS = {"citizen_a", "assigned_mediator"}
+ROOM_MEDIATOR = {"assigned_mediator"}
+EVENT_POLICIES: dict[tuple[str, str], set[str]] = {
+    # the chat namespace (mediation_room/events.py)
+    ("/room", "connect"): ROOM_MEMBERS,
+    ("/room", "disconnect"): ROOM_MEMBERS,
+    ("/room", "join"): ROOM_MEMBERS,
+    ("/room", "backfill"): ROOM_MEMBERS,
+    ("/room", "send"): ROOM_MEMBERS,
+    ("/room", "admit"): ROOM_MEDIATOR,
+    ("/room", "remove"): ROOM_MEDIATOR,
+    ("/room", "caucus_start"): ROOM_MEDIATOR,
+    ("/room", "caucus_end"): ROOM_MEDIATOR,
+    ("/room", "end"): ROOM_MEDIATOR,
+    # WebRTC signalling and recording on the same namespace (mediation_room/signalling.py)
+    ("/room", "rtc_hello"): ROOM_MEMBERS,
+    ("/room", "rtc_signal"): ROOM_MEMBERS,
+    ("/room", "rtc_media"): ROOM_MEMBERS,
+    ("/room", "rtc_bye"): ROOM_MEMBERS,
+    ("/room", "rtc_worker_offer"): ROOM_MEMBERS,
+    ("/room", "rtc_mute"): ROOM_MEDIATOR,
+    ("/room", "rtc_record_start"): ROOM_MEDIATOR,
+    ("/room", "rtc_record_stop"): ROOM_MEDIATOR,
+    ("/room", "rtc_consent"): {"citizen_a"},  # the parties (and invited people), not the mediator
+    # the media worker process (mediation_room/media/remote.py, remote mode only): by token, no person
+    ("/media-worker", "connect"): set(),
+    ("/media-worker", "disconnect"): set(),
+}
 
 __all__ = ["POLICIES", "EVENT_POLICIES", "EVERYONE", "LOGGED_IN"]
