@@ -34,11 +34,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
-import jieba  # noqa: E402
-from flask import Flask  # noqa: E402
-from whoosh import fields as wf  # noqa: E402
+import jieba
+from flask import Flask
+from whoosh import fields as wf
 
-from portal.search import SearchIndex, facet_field, text_field  # noqa: E402
+from portal.search import SearchIndex, facet_field, text_field
 
 DISPUTE_TYPES = ["婚姻家庭", "邻里纠纷", "损害赔偿", "劳动争议", "医疗纠纷", "道路交通", "物业纠纷",
                  "消费纠纷", "土地承包", "房屋宅基地", "借贷纠纷", "合同纠纷", "山林土地", "其他"]

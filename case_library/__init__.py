@@ -7,10 +7,11 @@ bp = Blueprint("case_library", __name__, url_prefix="/cases")
 def init_app(app):
     import click
 
+    from case_library import (
+        models,  # noqa: F401
+        routes,
+    )
     from portal.registry import add_dashboard_section, add_demo_seeder, add_nav
-
-    from case_library import models  # noqa: F401
-    from case_library import routes  # noqa: F401
 
     app.register_blueprint(bp)
     add_nav(app, "典型案例", "case_library.index", 30)

@@ -12,13 +12,12 @@ import random
 
 from sqlalchemy import select
 
-from portal import audit
-from portal.extensions import db
-from portal.places.models import Region
-
 from case_library import operations
 from case_library.models import CaseReview, CaseRevision, CaseState, ExemplaryCase
 from case_library.search import reindex_all
+from portal import audit
+from portal.extensions import db
+from portal.places.models import Region
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔"
 

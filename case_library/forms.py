@@ -6,7 +6,6 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from portal.forms import CleanStringField, CleanTextAreaField, PortalForm
 from portal.places.models import DISPUTE_TYPES
 
-
 #: Section key → form field name ("process" would hide ``Form.process``).
 FIELD_NAMES = {"process": "mediation_process"}
 

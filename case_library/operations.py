@@ -15,16 +15,21 @@ from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 
+from case_library import permissions
+from case_library.anonymise import anonymise, remaining_sensitive
+from case_library.models import (
+    SECTIONS,
+    CaseReview,
+    CaseRevision,
+    CaseState,
+    ExemplaryCase,
+    ReviewAction,
+    ReviewChain,
+)
 from portal import audit
 from portal.accounts.models import ReviewTier, Role, utcnow
 from portal.extensions import db
 from portal.places.models import DISPUTE_TYPES, Region
-
-from case_library import permissions
-from case_library.anonymise import anonymise, remaining_sensitive
-from case_library.models import (
-    SECTIONS, CaseReview, CaseRevision, CaseState, ExemplaryCase, ReviewAction, ReviewChain,
-)
 
 DEFAULT_CHAIN = (ReviewTier.township, ReviewTier.county, ReviewTier.city, ReviewTier.province)
 PUBLISHING_TIERS = (ReviewTier.county, ReviewTier.city, ReviewTier.province)
@@ -360,7 +365,8 @@ def archived_cases_for(user) -> list:
     """Archived mediation cases the mediator handled (empty when that package is absent)."""
     if not mediation_available():
         return []
-    from portal.mediation.models import CaseState as MState, MediationCase
+    from portal.mediation.models import CaseState as MState
+    from portal.mediation.models import MediationCase
 
     return list(db.session.execute(
         select(MediationCase).where(MediationCase.mediator_id == user.id, MediationCase.state == MState.archived.value)

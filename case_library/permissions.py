@@ -1,9 +1,8 @@
 """Who may do what with an exemplary case: one ``can_<verb>(user, case)`` per action."""
 from __future__ import annotations
 
-from portal.accounts.models import ReviewTier, Role
-
 from case_library.models import CaseState, ExemplaryCase
+from portal.accounts.models import ReviewTier, Role
 
 
 def _authenticated(user) -> bool:

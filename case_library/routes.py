@@ -5,16 +5,22 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
-from portal.extensions import db
-from portal.places.models import DISPUTE_TYPES, Region
-from portal.places.operations import region_by_code
-
 from case_library import bp, operations, permissions
 from case_library.anonymise import detect_names
-from case_library.forms import CaseEditForm, field_name, FeatureForm, ReviewForm, SubmitCaseForm, UnpublishForm
+from case_library.forms import (
+    CaseEditForm,
+    FeatureForm,
+    ReviewForm,
+    SubmitCaseForm,
+    UnpublishForm,
+    field_name,
+)
 from case_library.models import LEVEL_LABELS, SECTIONS, CaseState, ExemplaryCase
 from case_library.operations import CaseError
 from case_library.search import FACETS, cases_index
+from portal.extensions import db
+from portal.places.models import DISPUTE_TYPES, Region
+from portal.places.operations import region_by_code
 
 SORTS = {"relevance": "相关度", "date": "发布时间"}
 
@@ -243,7 +249,7 @@ def unpublish_case(case_id: int):
         abort(403)
     form = UnpublishForm()
     if not form.validate_on_submit():
-        flash("；".join(sum(form.errors.values(), [])) or "请填写撤销发布的理由", "error")
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请填写撤销发布的理由", "error")
         return redirect(url_for("case_library.show_case", case_id=case.id))
     try:
         operations.unpublish(current_user, case, form.reason.data, expected_version=_int(form.version.data))

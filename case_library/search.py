@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from whoosh import fields as wf
 
-from portal.search import SearchIndex, facet_field, text_field
-
 from case_library.models import SECTIONS, ExemplaryCase
+from portal.search import SearchIndex, facet_field, text_field
 
 FACETS = ["dispute_type", "region", "level", "year"]
 
@@ -70,9 +69,8 @@ def unindex_case(case_id) -> None:
 def reindex_all() -> int:
     from sqlalchemy import select
 
-    from portal.extensions import db
-
     from case_library.models import CaseState
+    from portal.extensions import db
 
     cases = db.session.execute(
         select(ExemplaryCase).where(ExemplaryCase.state == CaseState.published)

@@ -47,8 +47,7 @@ _jieba_ready = False
 
 #: Words too common to narrow a search (the query still matches documents without them).
 STOPWORDS = frozenset(
-    "的 了 和 是 在 我 有 也 就 都 而 及 与 或 个 这 那 之 其 被 把 对 为 以 于 请问 怎么 怎么办 什么 如何 吗 呢 啊 吧 "
-    "可以 能 会 要 该 是否 一个 没有 我们 他们 你们 应该 问题".split()
+    ["的", "了", "和", "是", "在", "我", "有", "也", "就", "都", "而", "及", "与", "或", "个", "这", "那", "之", "其", "被", "把", "对", "为", "以", "于", "请问", "怎么", "怎么办", "什么", "如何", "吗", "呢", "啊", "吧", "可以", "能", "会", "要", "该", "是否", "一个", "没有", "我们", "他们", "你们", "应该", "问题"]
 )
 _WORD_RE = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
 MAX_QUERY_CHARS = 100
@@ -377,7 +376,7 @@ class SearchIndex:
 
         ix = self._current()
         count = 0
-        kwargs = dict(timeout=60, procs=procs, limitmb=limitmb)
+        kwargs = {"timeout": 60, "procs": procs, "limitmb": limitmb}
         if procs > 1:
             kwargs["multisegment"] = True
         w = ix.writer(**kwargs)
@@ -489,7 +488,6 @@ class SearchIndex:
         matched = np.zeros(n, dtype=np.int16)
         doc_count = 0
         for leaf, base in leaves:
-            size = leaf.doc_count_all()
             if leaf.has_deletions():
                 dels = np.fromiter(_deleted_docs(leaf), dtype=np.int64)
                 live[base + dels] = False

@@ -5,11 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
-from portal.accounts.models import ReviewTier, Role
-from portal.extensions import db
-
 from case_library import operations
 from case_library.models import SECTIONS
+from portal.accounts.models import ReviewTier, Role
+from portal.extensions import db
 
 SECTION_TEXT = {
     "basic_facts": "张建国与李秀兰系前后院邻居。张建国在翻建院墙时越界约一米，双方发生争执。张建国的电话是13800000001。",

@@ -5,7 +5,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from case_library.anonymise import (
-    anonymise, assign_placeholders, detect_names, remaining_sensitive,
+    anonymise,
+    assign_placeholders,
+    detect_names,
+    remaining_sensitive,
 )
 
 ID_RE = re.compile(r"\d{17}[\dXx]")

@@ -4,13 +4,12 @@ import re
 
 from sqlalchemy import select
 
-from portal.demo import load_frame_demo
-from portal.extensions import db
-
 from case_library import operations
 from case_library.demo_data import load_demo_cases
 from case_library.models import CaseState, ExemplaryCase
 from case_library.search import cases_index
+from portal.demo import load_frame_demo
+from portal.extensions import db
 
 
 def test_demo_cases(app):

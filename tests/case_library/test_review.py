@@ -2,13 +2,12 @@
 import pytest
 from sqlalchemy import select, text
 
-from portal.audit import AuditRecord, trail_for
-from portal.extensions import db
-
 from case_library import operations
 from case_library.models import CaseState
 from case_library.operations import CaseError, ReviewConflict
 from case_library.search import cases_index
+from portal.audit import AuditRecord, trail_for
+from portal.extensions import db
 from tests.case_library.conftest import approve_through
 
 

@@ -1,10 +1,9 @@
 """HTTP: who sees what, messages beside fields, and review through the pages."""
 import pytest
 
-from portal.extensions import db
-
 from case_library.models import CaseState, ExemplaryCase
 from case_library.search import cases_index
+from portal.extensions import db
 from tests.case_library.conftest import approve_through
 from tests.conftest import text_of
 

@@ -4,10 +4,9 @@ import re
 
 import pytest
 
-from portal.extensions import db
-
 from case_library.models import CaseState, ExemplaryCase
 from case_library.search import cases_index, reindex_all
+from portal.extensions import db
 from tests.conftest import text_of
 
 CORPUS = [
