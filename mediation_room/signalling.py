@@ -460,9 +460,13 @@ def register(app) -> None:
     room_ended.connect(_on_room_ended)
     if _wrapped:
         return
+    original = getattr(room_events, "broadcast_presence", None)
+    if original is None:
+        app.logger.warning("mediation_room.events.broadcast_presence is gone: the video no longer follows "
+                           "admit, remove, caucus and end (see mediation_room/signalling.py)")
+        return
     _wrapped = True
     # Every change the chat's namespace makes to a room ends with a presence broadcast: follow it.
-    original = room_events.broadcast_presence
 
     @functools.wraps(original)
     def broadcast_presence_and_reconcile(room):
