@@ -218,6 +218,14 @@ POLICIES: dict[str, Policy] = {
     "case_library.feature_case": only("reviewer", "admin", params=_exemplary("published", level="county")),
 }
 
+#: Endpoints with more than one URL rule: the policy of each rule other than the one POLICIES's
+#: params build, keyed by (endpoint, that rule's URL arguments).
+EXTRA_RULES: dict[tuple[str, frozenset], Policy] = {
+    ("case_library.edit_case", frozenset()): only("assigned_mediator", "other_mediator", "other_head",
+                                                  note="/cases/new: any mediator writes up a new case"),
+    ("admin.regions", frozenset({"code"})): only("admin", params=lambda: {"code": "220102000000"}),
+}
+
 #: Socket.IO events: (namespace, event) → roles that may use it in the demo room (the room of
 #: citizen_a's in-mediation case: its mediator and both parties, all admitted). "May use" means the
 #: permission layer lets the role through; the state can still refuse (e.g. no recording running).
@@ -250,4 +258,4 @@ EVENT_POLICIES: dict[tuple[str, str], set[str]] = {
     ("/media-worker", "disconnect"): set(),
 }
 
-__all__ = ["POLICIES", "EVENT_POLICIES", "EVERYONE", "LOGGED_IN"]
+__all__ = ["POLICIES", "EXTRA_RULES", "EVENT_POLICIES", "EVERYONE", "LOGGED_IN"]

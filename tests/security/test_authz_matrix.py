@@ -13,7 +13,7 @@ from sqlalchemy import select
 from portal.extensions import db
 from tests.security.authz import ROLE_ACCOUNTS, ROLES
 from tests.security.conftest import login
-from tests.security.policies import POLICIES
+from tests.security.policies import EXTRA_RULES, POLICIES
 
 
 def _endpoints(app):
@@ -106,12 +106,29 @@ def _plan(app):
             if policy is None:
                 continue
             try:
-                url = url_for(endpoint, **(policy.params() if policy.params else {}))
+                params = policy.params() if policy.params else {}
+                url = url_for(endpoint, **params)
             except Exception as exc:  # a policy whose parameters do not fit its rule
                 problems.append(f"{endpoint}: cannot build URL ({exc})")
                 continue
-            methods = sorted({m for r in rules for m in r.methods} - {"HEAD", "OPTIONS"})
+            main = [r for r in rules if r.arguments == set(params)] or rules[:1]
+            methods = sorted({m for r in main for m in r.methods} - {"HEAD", "OPTIONS"})
             plan.append((endpoint, url, methods, policy))
+            # An endpoint with several rules (/cases/new and /cases/<id>/edit): each further rule
+            # has its own entry in EXTRA_RULES, keyed by its URL arguments.
+            for rule in rules:
+                if any(rule is r for r in main):
+                    continue
+                extra = EXTRA_RULES.get((endpoint, frozenset(rule.arguments)))
+                if extra is None:
+                    problems.append(f"{endpoint}: rule {rule.rule} has no policy in EXTRA_RULES")
+                    continue
+                try:
+                    extra_url = url_for(endpoint, **(extra.params() if extra.params else {}))
+                except Exception as exc:
+                    problems.append(f"{endpoint} ({rule.rule}): cannot build URL ({exc})")
+                    continue
+                plan.append((endpoint, extra_url, sorted(rule.methods - {"HEAD", "OPTIONS"}), extra))
         db.session.remove()
     return plan, problems
 
