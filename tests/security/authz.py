@@ -44,6 +44,10 @@ class Policy:
     note: str = ""
     #: Skip the GET check (an endpoint whose GET is a download or a stream is still checked for refusals).
     methods: tuple[str, ...] = field(default_factory=tuple)
+    #: Roles of ``allow`` that reach the object (they may read it) but whose POST must still be refused,
+    #: by the action's own rule: 403, 404 or 409 (e.g. a party trying the mediator's transition). Their
+    #: empty POST is tried; it cannot change anything because it is refused before the form is read.
+    refuse_post: set[str] = field(default_factory=set)
 
 
 def public(**kw) -> Policy:

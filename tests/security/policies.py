@@ -167,21 +167,30 @@ POLICIES: dict[str, Policy] = {
     "mediation.agreement_pdf": Policy(set(CASE_PEOPLE), params=_case("settled")),
     "mediation.export_dossier": Policy(set(CASE_PEOPLE), params=_case("settled")),
     # The actions are POSTs on a case: outsiders get 404 from the load; the transition table then
-    # decides by state and capacity (409 with a message), tested in tests/mediation.
-    "mediation.accept_case": Policy(set(CASE_PEOPLE), params=_case("submitted"),
-                                    note="only the head of 南岭 may accept; the parties and the mediator see "
-                                         "the case and get 409"),
-    "mediation.decline_case": Policy(set(CASE_PEOPLE), params=_case("submitted")),
-    "mediation.consent_case": Policy(set(CASE_PEOPLE), params=_case("awaiting_consent")),
-    "mediation.refuse_case": Policy(set(CASE_PEOPLE), params=_case("awaiting_consent")),
-    "mediation.assign_mediator": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.schedule_session": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.extend_deadline": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.propose_agreement": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.sign_agreement": Policy(set(CASE_PEOPLE), params=_case("agreement_pending")),
-    "mediation.fail_case": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.withdraw_case": Policy(set(CASE_PEOPLE), params=_case("in_mediation")),
-    "mediation.archive_case": Policy(set(CASE_PEOPLE), params=_case("settled")),
+    # decides by state and capacity (409 with a message): the people of the case whose action it is
+    # not are in refuse_post; the successful actions are tested in tests/mediation.
+    "mediation.accept_case": only("citizen_a", params=_case("submitted"), refuse_post={"citizen_a"},
+                                  note="only the head of 南岭 (not a matrix role) may accept; the applicant "
+                                       "sees the case and is refused (409); the mediator of other cases "
+                                       "does not see an unassigned case (404)"),
+    "mediation.decline_case": only("citizen_a", params=_case("submitted"), refuse_post={"citizen_a"}),
+    "mediation.consent_case": only("citizen_a", params=_case("awaiting_consent"), refuse_post={"citizen_a"},
+                                   note="the respondent's (a person invited by SMS, not a matrix role)"),
+    "mediation.refuse_case": only("citizen_a", params=_case("awaiting_consent"), refuse_post={"citizen_a"}),
+    "mediation.assign_mediator": Policy(set(CASE_PEOPLE), params=_case("in_mediation"),
+                                        refuse_post=set(CASE_PEOPLE), note="the head's"),
+    "mediation.schedule_session": Policy(set(CASE_PEOPLE), params=_case("in_mediation"),
+                                         refuse_post={"citizen_a"}),
+    "mediation.extend_deadline": Policy(set(CASE_PEOPLE), params=_case("in_mediation"),
+                                        refuse_post={"citizen_a"}),
+    "mediation.propose_agreement": Policy(set(CASE_PEOPLE), params=_case("in_mediation"),
+                                          refuse_post={"citizen_a"}),
+    "mediation.sign_agreement": Policy(set(CASE_PEOPLE), params=_case("agreement_pending"),
+                                       note="each party, then the mediator: the order is a feature test"),
+    "mediation.fail_case": Policy(set(CASE_PEOPLE), params=_case("in_mediation"), refuse_post={"citizen_a"}),
+    "mediation.withdraw_case": Policy(set(CASE_PEOPLE), params=_case("in_mediation"),
+                                      refuse_post={"assigned_mediator"}, note="the applicant's"),
+    "mediation.archive_case": Policy(set(CASE_PEOPLE), params=_case("settled"), refuse_post={"citizen_a"}),
 
     # ---- statutes (public texts) -----------------------------------------------------------------
     "statutes.index": public(),

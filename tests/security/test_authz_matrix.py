@@ -3,7 +3,8 @@
 For every endpoint and every role of tests/security/authz.py: roles outside the policy are
 refused (401/403/404, or sent to the login page) on every method the endpoint accepts; roles
 inside it get no refusal and no error on GET. POSTs by allowed roles are left to the feature
-tests, because a real POST changes state. A new endpoint without a policy entry fails the test.
+tests, because a real POST changes state, except for the roles a policy lists in ``refuse_post``:
+they see the object but the action is not theirs, so their POST must be refused (403/404/409). A new endpoint without a policy entry fails the test.
 """
 from __future__ import annotations
 
@@ -140,11 +141,16 @@ def test_policy_holds_for_role(matrix_app, role):
     for endpoint, url, methods, policy in plan:
         allowed = role in policy.allow
         for method in methods:
-            if method != "GET" and allowed:
+            refused_by_rule = method == "POST" and role in policy.refuse_post
+            if method != "GET" and allowed and not refused_by_rule:
                 continue
             resp = client.open(url, method=method, data={})
             if resp.status_code >= 500:
                 failures.append(f"{method} {url} ({endpoint}) as {role}: {resp.status_code}")
+            elif refused_by_rule:
+                if resp.status_code not in (403, 404, 409):
+                    failures.append(f"{method} {url} ({endpoint}) as {role}: NOT refused by the action's "
+                                    f"rule ({resp.status_code})")
             elif allowed and _refused(resp):
                 failures.append(f"{method} {url} ({endpoint}) as {role}: refused ({resp.status_code}) "
                                 "but the policy allows it")
