@@ -11,8 +11,8 @@ Roles, as the issue lists them; each logs in as a demo account (see ``ROLE_ACCOU
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 ROLES = ("anonymous", "citizen_a", "citizen_b", "legal_worker", "other_mediator", "assigned_mediator",
          "other_head", "other_reviewer", "reviewer", "admin")

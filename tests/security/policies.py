@@ -129,7 +129,7 @@ POLICIES: dict[str, Policy] = {
     "admin.organisations": only("admin"),
     "admin.new_organisation": only("admin"),
     "admin.edit_organisation": only("admin", params=_org_id),
-    "admin.regions": only("admin", params=lambda: {}),
+    "admin.regions": only("admin", params=dict),
 
     # ---- consultation --------------------------------------------------------------------------
     "consultation.index": public(),
@@ -267,4 +267,4 @@ EVENT_POLICIES: dict[tuple[str, str], set[str]] = {
     ("/media-worker", "disconnect"): set(),
 }
 
-__all__ = ["POLICIES", "EXTRA_RULES", "EVENT_POLICIES", "EVERYONE", "LOGGED_IN"]
+__all__ = ["EVENT_POLICIES", "EVERYONE", "EXTRA_RULES", "LOGGED_IN", "POLICIES"]
