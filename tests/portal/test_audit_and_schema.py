@@ -48,9 +48,10 @@ def test_audit_verify_cli(app, factory):
     assert result.exit_code == 1
 
 
-def test_migrations_build_the_schema_the_models_describe(tmp_path, fresh_db_url):
+def test_migrations_build_the_schema_the_models_describe(app, tmp_path, fresh_db_url):
     """`flask db upgrade heads` on an empty database (SQLite, or a fresh PostgreSQL schema with
-    --db=postgres), then compare with the models: no difference."""
+    --db=postgres), then compare with the models: no difference. (``app`` is requested so that
+    every feature's models are imported into the metadata, as create_app does.)"""
     import os
 
     from alembic.autogenerate import compare_metadata
