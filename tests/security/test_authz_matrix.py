@@ -8,6 +8,8 @@ they see the object but the action is not theirs, so their POST must be refused 
 """
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
@@ -162,4 +164,71 @@ def test_policy_holds_for_role(matrix_app, role):
                                 "but the policy allows it")
             elif not allowed and not _refused(resp):
                 failures.append(f"{method} {url} ({endpoint}) as {role}: NOT refused ({resp.status_code})")
+            elif allowed and method == "GET":
+                failures += [f"GET {url} ({endpoint}) as {role} shows {m!r}" for m in _leaks(matrix_app, role, resp)]
+    assert failures == [], "\n".join(failures)
+
+
+# ---- private text in pages a role may open ------------------------------------------------------
+
+def _markers(app) -> dict[str, set[str]]:
+    """Texts of private demo records → the roles that may see them. Each is checked to exist in the
+    database (and to be unique there), so the leak checks cannot pass for want of a marker."""
+    if "AUTHZ_MARKERS" in app.config:
+        return app.config["AUTHZ_MARKERS"]
+    from case_library.models import ExemplaryCase
+    from portal.consultation.models import Consultation
+    from portal.mediation.models import MediationCase
+
+    markers = {
+        # citizen_a's private questions (made by the fixture): the asker, the worker of the area, admins
+        "离婚后孩子的抚养费怎么算": (Consultation.title, {"citizen_a", "legal_worker", "admin"}),
+        "借条没写还款日期还能要回钱吗": (Consultation.title, {"citizen_a", "legal_worker", "admin"}),
+        # the facts of citizen_a's case in mediation: its parties and mediator
+        "离婚后双方就孩子探望时间反复争执": (MediationCase.facts, {"citizen_a", "assigned_mediator"}),
+        # an exemplary case under review (province tier) in 南岭: author, reviewers of 南关区 and up, admins
+        "小区业主拒交物业费纠纷调解案": (ExemplaryCase.title, {"assigned_mediator", "reviewer", "admin"}),
+        # a draft: its author and admins
+        "韩某等业主与物业公司服务纠纷调解案": (ExemplaryCase.title, {"assigned_mediator", "admin"}),
+    }
+    with app.app_context():
+        for text, (column, _roles) in markers.items():
+            found = db.session.execute(select(db.func.count()).where(column.contains(text))).scalar_one()
+            assert found == 1, f"leak marker {text!r} found {found} times in {column}"
+        db.session.remove()
+    app.config["AUTHZ_MARKERS"] = {text: roles for text, (_c, roles) in markers.items()}
+    return app.config["AUTHZ_MARKERS"]
+
+
+def _leaks(app, role: str, resp) -> list[str]:
+    if resp.is_json:
+        body = json.dumps(resp.get_json(), ensure_ascii=False)
+    elif resp.mimetype in ("text/html", "text/plain"):
+        body = resp.get_data(as_text=True)
+    else:
+        return []
+    return [text for text, roles in _markers(app).items() if role not in roles and text in body]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_searches_and_lists_show_no_private_record(matrix_app, role):
+    """Every search box and list, asked for the private records' own words, shows them to no one
+    who may not see them (the pages of the matrix are checked the same way above)."""
+    client = _client(matrix_app, role)
+    with matrix_app.test_request_context():
+        from flask import url_for
+
+        urls = [url_for(e) for e in ("main.index", "main.dashboard", "main.inbox", "mediation.index",
+                                     "consultation.index", "consultation.mine", "consultation.queue",
+                                     "case_library.index", "case_library.my_cases", "case_library.review_queue")]
+        for text in _markers(matrix_app):
+            # the first words only: the search box echoes the query, a hit would show the whole text
+            urls += [url_for(e, q=text[:len(text) * 2 // 3]) for e in ("consultation.index", "consultation.suggest",
+                                                  "case_library.index", "statutes.search")]
+    failures = []
+    for url in urls:
+        resp = client.get(url)
+        if resp.status_code >= 500:
+            failures.append(f"GET {url} as {role}: {resp.status_code}")
+        failures += [f"GET {url} as {role} shows {m!r}" for m in _leaks(matrix_app, role, resp)]
     assert failures == [], "\n".join(failures)
