@@ -8,7 +8,7 @@ def load_demo(ctx: dict) -> None:
     users = ctx["users"]
     mediator, citizen, citizen_b = users["mediator"], users["citizen"], users["citizen_b"]
     ref_type = ref_id = None
-    title = "张建国与李秀兰邻里纠纷调解"
+    title = "张**与李**邻里纠纷调解"  # masked like case titles: room titles appear in transcripts
     cases = ctx.get("cases")
     case = None
     if isinstance(cases, dict) and cases:
