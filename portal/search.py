@@ -24,6 +24,7 @@ Design (measured in ``bench/search.py``):
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import re
@@ -315,6 +316,30 @@ def _segment_data(leaf) -> _SegmentData:
     return data
 
 
+@contextlib.contextmanager
+def _writing(ix, timeout: float = 30):
+    """A Whoosh writer that never leaves the index locked: Whoosh's own context manager cancels
+    on an error in the body but not on an error inside ``commit`` (seen under hostile input: an
+    AssertionError while writing a compound segment), after which every later write waited for
+    the lock and then failed with LockError."""
+    w = ix.writer(timeout=timeout)
+    try:
+        yield w
+        w.commit()
+    except BaseException:
+        try:
+            w.cancel()
+        except Exception:
+            pass
+        lock = getattr(w, "writelock", None)
+        if lock is not None:
+            try:
+                lock.release()
+            except Exception:
+                pass
+        raise
+
+
 class SearchIndex:
     """One Whoosh index in ``<INDEX_FOLDER>/<name>``; documents are keyed by the ``id`` field."""
 
@@ -357,14 +382,12 @@ class SearchIndex:
 
     # ---- writing ---------------------------------------------------------------------------
     def upsert(self, docs: list[dict]) -> None:
-        ix = self._current()
-        with ix.writer(timeout=30) as w:
+        with _writing(self._current()) as w:
             for doc in docs:
                 w.update_document(**{k: _as_text(v) for k, v in doc.items()})
 
     def delete(self, doc_id) -> None:
-        ix = self._current()
-        with ix.writer(timeout=30) as w:
+        with _writing(self._current()) as w:
             w.delete_by_term("id", str(doc_id))
 
     def rebuild(self, docs, procs: int = 1, limitmb: int = 256) -> int:

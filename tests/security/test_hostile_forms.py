@@ -27,7 +27,7 @@ hostile_text = st.one_of(
     st.sampled_from([
         "", " ", "\x00", "a\x00b", "<script>alert(1)</script>", "\"'><img src=x onerror=alert(1)>",
         "‮反转文字", "𠀀𠀁𠀂", "\ufeff", "-1", "0", "99999999999999999999", "1e309", "NaN", "title:*",
-        "../../etc/passwd", "%00", "{{7*7}}", "${jndi:ldap://x}", "张" * 5000, "x" * 100_000,
+        "../../etc/passwd", "%00", "{{7*7}}", "${jndi:ldap://x}", "张" * 5000, "x" * 30_000,
         "2026-02-30", "2000-01-01T00:00", "13800000001", "11010519491231002X",
     ]),
 )
@@ -71,6 +71,7 @@ ROLES = {"anonymous": None, "citizen": "13800000001", "citizen_b": "13800000002"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(420)
 @pytest.mark.parametrize("role", list(ROLES))
 def test_every_form_survives_hostile_input(demo_app, role):
     client = demo_app.test_client()
@@ -80,7 +81,7 @@ def test_every_form_survives_hostile_input(demo_app, role):
     assert forms or role == "anonymous"
     failures = []
 
-    @settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+    @settings(max_examples=3, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
     @given(st.data())
     def fuzz(data):
         for action, names in forms.items():
