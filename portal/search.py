@@ -322,7 +322,9 @@ def _writing(ix, timeout: float = 30):
     on an error in the body but not on an error inside ``commit`` (seen under hostile input: an
     AssertionError while writing a compound segment), after which every later write waited for
     the lock and then failed with LockError."""
-    w = ix.writer(timeout=timeout)
+    # compound=False: small incremental segments stay plain files; building a compound file is
+    # where Whoosh asserted when a segment name was reused after a failed commit.
+    w = ix.writer(timeout=timeout, compound=False)
     try:
         yield w
         w.commit()
