@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
+import random
 import re
 import tempfile
 import threading
@@ -43,6 +44,37 @@ from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 from whoosh.qparser import syntax  # noqa: F401  (imported so whoosh's plugins are registered)
 
 jieba.setLogLevel(logging.WARNING)
+
+
+# ---- segment names independent of the global ``random`` state ---------------------------------
+# Whoosh names every new segment (``_MAIN_<16 random chars>.*``) and its temporary files with the
+# global ``random`` module. Anything that reseeds that module (hypothesis does ``random.seed(0)``
+# before every example; so would a script or a library seeding for reproducible output) makes the
+# next segment take the name of a live one: its files are overwritten while the table of contents
+# still describes the old ones, and the index is corrupt (AssertionError in create_compound_file,
+# then "Unknown file header" / out-of-range document numbers). Names come from the OS instead.
+_name_rng = random.SystemRandom()
+_IDCHARS = "0123456789abcdefghijklmnopqrstuvwxyz"
+
+
+def _random_name(size: int = 28) -> str:
+    return "".join(_name_rng.choice(_IDCHARS) for _ in range(size))
+
+
+def _patch_whoosh_names() -> None:
+    import whoosh.codec.base
+    import whoosh.filedb.compound
+    import whoosh.filedb.filestore
+    import whoosh.multiproc
+    import whoosh.util
+    import whoosh.writing
+
+    for mod in (whoosh.util, whoosh.codec.base, whoosh.filedb.compound, whoosh.filedb.filestore,
+                whoosh.multiproc, whoosh.writing):
+        mod.random_name = _random_name
+
+
+_patch_whoosh_names()
 _jieba_lock = threading.Lock()
 _jieba_ready = False
 
@@ -214,11 +246,14 @@ _EMPTY_I = np.zeros(0, dtype=np.int32)
 _EMPTY_F = np.zeros(0, dtype=np.float32)
 
 
-def _segment_key(leaf) -> str:
+def _segment_key(leaf) -> tuple:
+    """The cache key of a segment: its folder, its name and its size (segments are immutable, but
+    the caches are per process and shared by every index folder, e.g. of several test apps)."""
     seg = getattr(leaf, "_segment", None)
     if seg is not None and hasattr(seg, "segment_id"):
-        return seg.segment_id()
-    return f"obj{id(leaf)}"
+        folder = getattr(getattr(leaf, "_storage", None), "folder", "")
+        return (folder, seg.segment_id(), leaf.doc_count_all())
+    return ("obj", id(leaf))
 
 
 def _read_postings(leaf, fieldname: str, word: str):
@@ -232,7 +267,7 @@ def _read_postings(leaf, fieldname: str, word: str):
             m = terms.matcher(fieldname, tbytes, leaf.schema[fieldname].format)
         else:
             m = leaf.postings(fieldname, word)
-    except Exception:  # TermNotFound and friends: the word is not in this segment
+    except Exception:  # noqa: BLE001  (TermNotFound and friends: the word is not in this segment)
         return _EMPTY_I, _EMPTY_F
     ids: list = []
     weights: list = []
@@ -329,16 +364,12 @@ def _writing(ix, timeout: float = 30):
         yield w
         w.commit()
     except BaseException:
-        try:
+        with contextlib.suppress(Exception):
             w.cancel()
-        except Exception:
-            pass
         lock = getattr(w, "writelock", None)
         if lock is not None:
-            try:
+            with contextlib.suppress(Exception):  # cancel() may have released it already
                 lock.release()
-            except Exception:
-                pass
         raise
 
 
@@ -416,10 +447,15 @@ class SearchIndex:
             for doc in docs:
                 w.add_document(**{k: _as_text(v) for k, v in doc.items()})
                 count += 1
+            w.commit(**({"mergetype": CLEAR} if procs <= 1 else {}))
         except BaseException:
-            w.cancel()
+            with contextlib.suppress(Exception):
+                w.cancel()
+            lock = getattr(w, "writelock", None)
+            if lock is not None:
+                with contextlib.suppress(Exception):
+                    lock.release()
             raise
-        w.commit(**({"mergetype": CLEAR} if procs <= 1 else {}))
         return count
 
     def count(self) -> int:
@@ -456,41 +492,56 @@ class SearchIndex:
         except (TypeError, ValueError):
             page = 1
         pagelen = max(1, int(pagelen or 10))
-        s = self._searcher(ix)
-        if True:
-            reader = s.reader()
-            leaves = reader.leaf_readers()
-            state = self._gather(leaves, words, filters or {}, exclude_ids)
-            need = len(words) if (require_all and words) else 1
-            selected = state["matched"] >= need if words else state["live"]
-            selected &= state["live"]
-            total = int(np.count_nonzero(selected))
-            if total == 0 and words and require_all and fallback_any and len(words) > 1:
-                selected = (state["matched"] >= 1) & state["live"]
-                total = int(np.count_nonzero(selected))
-            ranked = self._rank(leaves, state, selected, sort, reverse, page * pagelen)
-            start = (page - 1) * pagelen
-            hits = []
-            for gdoc in ranked[start:start + pagelen]:
-                leaf, local = state["locate"](int(gdoc))
-                stored = leaf.stored_fields(local)
-                h = Hit(id=stored.get("id"), score=float(state["score"][gdoc]), fields=dict(stored))
-                for f in highlight_fields:
-                    h.highlights[f] = make_highlight(stored.get(f) or "", words)
-                hits.append(h)
-            facet_counts = {f: self._facet_counts(leaves, state, selected, f) for f in facets}
-            return SearchResult(query=text, words=words, total=total, page=page, pagelen=pagelen,
-                                hits=hits, facets=facet_counts)
+        for attempt in range(3):
+            s = self._searcher(ix, fresh=attempt > 0)
+            try:
+                return self._search_in(s, text, words, filters, facets, page, pagelen, sort, reverse,
+                                       highlight_fields, exclude_ids, require_all, fallback_any)
+            except OSError:
+                # A segment file this (older) searcher opens lazily was merged away by a writer,
+                # here or in another process, after the up-to-date check: search the new state.
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
-    def _searcher(self, ix):
+    def _search_in(self, s, text, words, filters, facets, page, pagelen, sort, reverse, highlight_fields,
+                   exclude_ids, require_all, fallback_any) -> SearchResult:
+        reader = s.reader()
+        leaves = reader.leaf_readers()
+        state = self._gather(leaves, words, filters or {}, exclude_ids)
+        need = len(words) if (require_all and words) else 1
+        selected = state["matched"] >= need if words else state["live"]
+        selected &= state["live"]
+        total = int(np.count_nonzero(selected))
+        if total == 0 and words and require_all and fallback_any and len(words) > 1:
+            selected = (state["matched"] >= 1) & state["live"]
+            total = int(np.count_nonzero(selected))
+        ranked = self._rank(leaves, state, selected, sort, reverse, page * pagelen)
+        start = (page - 1) * pagelen
+        hits = []
+        for gdoc in ranked[start:start + pagelen]:
+            leaf, local = state["locate"](int(gdoc))
+            stored = leaf.stored_fields(local)
+            h = Hit(id=stored.get("id"), score=float(state["score"][gdoc]), fields=dict(stored))
+            for f in highlight_fields:
+                h.highlights[f] = make_highlight(stored.get(f) or "", words)
+            hits.append(h)
+        facet_counts = {f: self._facet_counts(leaves, state, selected, f) for f in facets}
+        return SearchResult(query=text, words=words, total=total, page=page, pagelen=pagelen,
+                            hits=hits, facets=facet_counts)
+
+    def _searcher(self, ix, fresh: bool = False):
         """This thread's open searcher, reopened when the index has changed (opening one per
-        query costs more than a whole small search)."""
+        query costs more than a whole small search). ``up_to_date`` compares the generation of
+        the newest table of contents on disk, so a commit by another process is seen too."""
         cached = getattr(self._local, "cached", None)
         if cached is not None:
             cached_ix, s = cached
-            if cached_ix is ix and s.up_to_date():
+            if not fresh and cached_ix is ix and s.up_to_date():
                 return s
-            s.close()
+            self._local.cached = None
+            with contextlib.suppress(Exception):
+                s.close()
         s = ix.searcher()
         self._local.cached = (ix, s)
         return s
