@@ -47,6 +47,9 @@ def load_config(instance_path: str) -> dict:
         "SOCKETIO_ASYNC_MODE": env.get("SOCKETIO_ASYNC_MODE") or "threading",
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER") or str(inst / "uploads"),
         "INDEX_FOLDER": env.get("INDEX_FOLDER") or str(inst / "index"),
+        #: "whoosh" (an index folder per process group) or "postgres" (PostgreSQL full-text search
+        #: in the database, portal/search_pg.py; needs DATABASE_URL on PostgreSQL).
+        "SEARCH_BACKEND": (env.get("SEARCH_BACKEND") or "whoosh").strip().lower(),
         "ICE_SERVERS": json.loads(env.get("ICE_SERVERS") or "[]"),
         "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH") or 40 * 1024 * 1024),
         "SESSION_COOKIE_HTTPONLY": True,

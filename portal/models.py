@@ -7,6 +7,7 @@ from portal.accounts.models import RoleGrant, User  # noqa: F401
 from portal.audit import AuditRecord  # noqa: F401
 from portal.notifications import Notification  # noqa: F401
 from portal.places.models import Organisation, Region  # noqa: F401
+from portal.search_pg_table import search_document  # noqa: F401
 from portal.uploads import Attachment  # noqa: F401
 
 for _name in (

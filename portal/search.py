@@ -409,17 +409,32 @@ class SearchIndex:
 
         return self.open(current_app.config["INDEX_FOLDER"])
 
+    def _pg_backend(self):
+        """PostgreSQL full-text search (portal.search_pg) with SEARCH_BACKEND=postgres on a
+        PostgreSQL database; None for Whoosh (the default)."""
+        from flask import current_app, has_app_context
+
+        if not has_app_context() or current_app.config.get("SEARCH_BACKEND", "whoosh") != "postgres":
+            return None
+        from portal.search_pg import backend_for
+
+        return backend_for(self)
+
     def set_term_cache(self, size: int) -> None:
         """Resize (or with 0 switch off) the posting-array cache."""
         self._terms = _LRU(size)
 
     # ---- writing ---------------------------------------------------------------------------
     def upsert(self, docs: list[dict]) -> None:
+        if (b := self._pg_backend()) is not None:
+            return b.upsert(docs)
         with _writing(self._current()) as w:
             for doc in docs:
                 w.update_document(**{k: _as_text(v) for k, v in doc.items()})
 
     def delete(self, doc_id) -> None:
+        if (b := self._pg_backend()) is not None:
+            return b.delete(doc_id)
         with _writing(self._current()) as w:
             w.delete_by_term("id", str(doc_id))
 
@@ -428,6 +443,8 @@ class SearchIndex:
 
         ``procs`` > 1 segments the documents in that many processes (for large rebuilds).
         """
+        if (b := self._pg_backend()) is not None:
+            return b.rebuild(docs, procs=procs, limitmb=limitmb)
         from whoosh.writing import CLEAR
 
         ix = self._current()
@@ -459,6 +476,8 @@ class SearchIndex:
         return count
 
     def count(self) -> int:
+        if (b := self._pg_backend()) is not None:
+            return b.count()
         ix = self._current()
         with ix.searcher() as s:
             return s.doc_count()
@@ -485,6 +504,9 @@ class SearchIndex:
         matches, the search is retried with any word, so a long question still finds something.
         ``sort`` names a sortable field (``reverse`` for descending) instead of relevance.
         """
+        if (b := self._pg_backend()) is not None:
+            return b.search(text, filters, facets, page, pagelen, sort, reverse, highlight_fields, exclude_ids,
+                            require_all, fallback_any)
         ix = self._current()
         words = query_words(text)
         try:
