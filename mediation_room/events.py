@@ -132,7 +132,7 @@ def _handler(fn=None, *, load_room: bool = True):
         return functools.partial(_handler, load_room=load_room)
 
     @functools.wraps(fn)
-    def wrapper(self, data=None):
+    def wrapper(self, data=None, *extra):
         _fresh_user()
         info = _sockets.get(request.sid)
         if info is None:
@@ -145,7 +145,7 @@ def _handler(fn=None, *, load_room: bool = True):
             return _fail("rate_limited", "操作过于频繁，请稍后再试")
         if data is None:
             data = {}
-        if not isinstance(data, dict):
+        if extra or not isinstance(data, dict):  # one payload object, nothing else
             return _fail("invalid", "请求格式不正确")
         if load_room:
             room = ops.get_room(info.room_id)

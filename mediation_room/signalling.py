@@ -136,14 +136,14 @@ def _handler(fn):
     afresh, and turn refusals into an ``rtc_error`` plus a failed ack; never raise."""
 
     @functools.wraps(fn)
-    def wrapper(data=None):
+    def wrapper(data=None, *extra):
         g.pop("_login_user", None)  # this socket's own user, not one cached by another event (tests)
         info = room_events._sockets.get(request.sid)
         if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
             return _fail("forbidden", "连接已失效，请刷新页面")
         if data is None:
             data = {}
-        if not isinstance(data, dict):
+        if extra or not isinstance(data, dict):  # one payload object, nothing else
             return _fail("invalid", "请求格式不正确")
         with _lock:
             peer = _st("peers").get(request.sid)
