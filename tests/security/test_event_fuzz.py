@@ -60,6 +60,13 @@ leaf = st.one_of(
     st.text(max_size=30), st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=200),
     st.sampled_from(ODD_STRINGS), st.binary(max_size=64), st.just(b"\x00" * 100_000),
 )
+json_leaf = leaf.filter(lambda v: not isinstance(v, bytes))
+#: Socket.IO's CONNECT packet carries JSON only (the client library refuses binary there).
+json_nested = st.recursive(
+    json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                       st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+    max_leaves=12,
+)
 nested = st.recursive(
     leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
                                   st.dictionaries(st.text(max_size=8), inner, max_size=4)),
@@ -338,3 +345,39 @@ def test_every_room_event_survives_hostile_payloads(fuzz_room):
     assert all(accepted[e] for e in ("send", "rtc_signal", "rtc_media", "join", "backfill")), accepted
     kinds = sorted({re.sub(r" for .*", "", f)[:160] for f in failures})
     assert failures == [], f"{len(kinds)} kinds of failure:\n" + "\n".join(kinds[:40])
+
+
+@pytest.mark.slow
+def test_connect_survives_hostile_auth(fuzz_room):
+    """The connect event's ``auth`` (the room id) with hostile values: refused, never an error, and
+    only the exact integer id of the member's room lets them in."""
+    room = fuzz_room
+    tried, failures = [0], []
+
+    @settings(max_examples=int(__import__("os").environ.get("EVENT_FUZZ_EXAMPLES", "30")) * 4, deadline=None,
+              suppress_health_check=list(HealthCheck), derandomize=True, database=None)
+    # (a bare number as the whole auth makes an ambiguous CONNECT packet in the client library:
+    # "0/room,0.5" reads as packet id 0 and data ".5"; that is the protocol layer, not the app)
+    @given(st.one_of(json_nested.filter(lambda v: not isinstance(v, float)), st.dictionaries(st.sampled_from(["room_id", "token", ""]), json_nested,
+                                                  max_size=3),
+                     st.fixed_dictionaries({"room_id": st.one_of(json_nested, st.sampled_from(
+                         [room.room_id, str(room.room_id), float(room.room_id), [room.room_id], True]))})))
+    def fuzz(auth):
+        tried[0] += 1
+        logged = len(room.log.records)
+        try:
+            sc = socketio.test_client(room.app, namespace=NS, flask_test_client=room.http["party"], auth=auth)
+        except Exception as exc:  # noqa: BLE001
+            failures.append(f"connect raised {type(exc).__name__}: {exc!s:.80} for {auth!r:.100}")
+            return
+        exact = isinstance(auth, dict) and type(auth.get("room_id")) is int and auth["room_id"] == room.room_id
+        if sc.is_connected(NS) != exact:
+            failures.append(f"connected={sc.is_connected(NS)} for {auth!r:.100}")
+        if sc.is_connected(NS):
+            sc.disconnect(namespace=NS)
+        if len(room.log.records) > logged:
+            failures.append(f"connect logged {room.log.records[-1].getMessage()!r:.80} for {auth!r:.100}")
+
+    fuzz()
+    print(f"\n[event fuzz] connect: {tried[0]} hostile auth payloads")
+    assert failures == [], "\n".join(failures[:10])
