@@ -66,7 +66,12 @@ def backend_for(index) -> "PgSearchBackend | None":
 
 def quote_lexeme(word: str) -> str:
     """One lexeme in tsvector/tsquery input syntax: quoted, quotes and backslashes doubled."""
-    return "'" + word.replace("\\", "\\\\").replace("'", "''") + "'"
+    return "'" + _clean(word).replace("\\", "\\\\").replace("'", "''") + "'"
+
+
+def _clean(value: str) -> str:
+    """PostgreSQL text cannot hold NUL characters."""
+    return value.replace("\x00", "")
 
 
 def tsquery_text(words: list[str], require_all: bool) -> str:
@@ -104,7 +109,7 @@ class PgSearchBackend:
         """The table row of one document (the same dict SearchIndex.upsert takes)."""
         from portal.search import _as_text
 
-        doc = {k: _as_text(v) for k, v in doc.items()}
+        doc = {k: _clean(v) if isinstance(v, str) else v for k, v in ((k, _as_text(v)) for k, v in doc.items())}
         doc_id = str(doc.get("id", ""))
         if not doc_id:
             raise ValueError("search document without an id")
@@ -216,7 +221,7 @@ class PgSearchBackend:
         pagelen = max(1, int(pagelen or 10))
         params: dict = {"n": self.name}
         where = ["index_name = :n"]
-        wanted = {k: str(v) for k, v in (filters or {}).items() if v not in (None, "")}
+        wanted = {k: _clean(str(v)) for k, v in (filters or {}).items() if v not in (None, "")}
         key_filters = {k: v for k, v in wanted.items() if k in self.keys}
         if key_filters:
             where.append("keys @> CAST(:filters AS jsonb)")
@@ -224,7 +229,7 @@ class PgSearchBackend:
         for i, (k, v) in enumerate((k, v) for k, v in wanted.items() if k not in self.keys):
             where.append(f"{self._field_expr(k)} = :fv{i}")
             params[f"fv{i}"] = v
-        excluded = [str(x) for x in exclude_ids or ()]
+        excluded = [_clean(str(x)) for x in exclude_ids or ()]
         if excluded:
             where.append("NOT (doc_id = ANY(:excluded))")
             params["excluded"] = excluded
