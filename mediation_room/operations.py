@@ -106,6 +106,11 @@ def create_room(actor, title: str, mediator, parties, invited=(), ref_type: str 
 
 _local_locks: dict[int, threading.Lock] = {}
 _local_locks_guard = threading.Lock()
+#: SQLite has one writer at a time: the message writes of all rooms take turns on this lock, which
+#: spares the threads SQLite's busy-wait back-off (sleeps of up to 100 ms, which otherwise capped the
+#: site at a few dozen messages a second). Only the database part of a send holds it; the
+#: broadcast runs under the room's own lock, so rooms broadcast in parallel.
+_sqlite_writer = threading.Lock()
 
 
 @contextlib.contextmanager
@@ -113,15 +118,12 @@ def room_send_lock(room_id: int):
     """Serialise "allocate seq → commit → broadcast" for one room, so every client receives the
     room's messages in sequence order.
 
-    Within a process a lock per room does it (one for all rooms on SQLite); across server processes on PostgreSQL a session
+    Within a process a lock per room does it; across server processes on PostgreSQL a session
     advisory lock on a dedicated connection is held until after the broadcast has been handed to
     the message queue (the row lock of the counter alone is released at commit, before the emit).
     """
-    # SQLite has one writer at a time: one lock for all rooms spares the threads its busy-wait
-    # back-off (sleeps of up to 100 ms), which otherwise caps the whole site at a few dozen messages a second
-    key = 0 if db.engine.dialect.name == "sqlite" else room_id
     with _local_locks_guard:
-        lock = _local_locks.setdefault(key, threading.Lock())
+        lock = _local_locks.setdefault(room_id, threading.Lock())
     with lock:
         if db.engine.dialect.name == "postgresql":
             key = 0x524F4F4D00000000 | (zlib.crc32(str(room_id).encode()) & 0xFFFFFFFF)
@@ -135,6 +137,11 @@ def room_send_lock(room_id: int):
                     conn.commit()
         else:
             yield
+
+
+def _message_write_slot():
+    """The lock a message's database work runs under: SQLite's single writer, or none."""
+    return _sqlite_writer if db.engine.dialect.name == "sqlite" else contextlib.nullcontext()
 
 
 def _next_seq(room: Room) -> int:
@@ -221,7 +228,7 @@ def post_message(actor, room: Room | int, text, client_msg_id=None, caucus=None)
     Call it inside :func:`room_send_lock` and broadcast before leaving the lock.
 
     This is the hot path of the room, so it takes the room or just its id, reads the few columns
-    it needs with two small queries rather than loading the room with all its members, and leaves
+    it needs with one small query rather than loading the room with all its members, and leaves
     duplicate detection to the unique constraint (a resend is rare; its counter step is rolled back).
     """
     room_id = getattr(room, "id", room)
@@ -229,51 +236,52 @@ def post_message(actor, room: Room | int, text, client_msg_id=None, caucus=None)
     client_msg_id = validate_client_msg_id(client_msg_id)
     if caucus not in (None, True, False):
         raise RoomError("消息格式不正确", "invalid")
-    uid = actor.id
-    conn = db.session.connection()
-    row = conn.execute(_SEND_CHECK, {"rid": room_id, "uid": uid}).one_or_none()
-    if row is None:
-        raise RoomError("调解室不存在", "not_found")
-    state, caucus_party_id, mediator_id, role, status, real_name, session_version, active = row
-    if state != RoomState.open:
-        raise RoomError("调解已结束，不能再发送消息", "ended")
-    if status != MemberStatus.admitted:
-        raise RoomError("您尚未获准进入调解室，不能发送消息", "forbidden")
-    if not active or session_version != actor.session_version:
-        # the account was disabled or its password changed since this connection was made
-        raise RoomError("登录已失效，请重新登录", "forbidden")
-    in_caucus = caucus_party_id is not None and uid in (mediator_id, caucus_party_id)
-    if caucus is True and not in_caucus:
-        raise RoomError("您不在背靠背调解中，不能向其发送消息", "forbidden")
-    if caucus is False and in_caucus:
-        raise RoomError("背靠背调解进行中，消息只发给背靠背调解的双方", "forbidden")
-    sender_label = f"{MemberRole(role).label} {mask_name(real_name)}"
+    with _message_write_slot():
+        uid = actor.id
+        conn = db.session.connection()
+        row = conn.execute(_SEND_CHECK, {"rid": room_id, "uid": uid}).one_or_none()
+        if row is None:
+            raise RoomError("调解室不存在", "not_found")
+        state, caucus_party_id, mediator_id, role, status, real_name, session_version, active = row
+        if state != RoomState.open:
+            raise RoomError("调解已结束，不能再发送消息", "ended")
+        if status != MemberStatus.admitted:
+            raise RoomError("您尚未获准进入调解室，不能发送消息", "forbidden")
+        if not active or session_version != actor.session_version:
+            # the account was disabled or its password changed since this connection was made
+            raise RoomError("登录已失效，请重新登录", "forbidden")
+        in_caucus = caucus_party_id is not None and uid in (mediator_id, caucus_party_id)
+        if caucus is True and not in_caucus:
+            raise RoomError("您不在背靠背调解中，不能向其发送消息", "forbidden")
+        if caucus is False and in_caucus:
+            raise RoomError("背靠背调解进行中，消息只发给背靠背调解的双方", "forbidden")
+        sender_label = f"{MemberRole(role).label} {mask_name(real_name)}"
 
-    def posted(msg: RoomMessage, created: bool) -> Posted:
-        return Posted(msg.seq, created, _payload(msg, sender_label, role), mediator_id,
-                      msg.caucus_party_id)
+        def posted(msg: RoomMessage, created: bool) -> Posted:
+            return Posted(msg.seq, created, _payload(msg, sender_label, role), mediator_id,
+                          msg.caucus_party_id)
 
-    msg = RoomMessage(room_id=room_id, kind=MessageKind.text.value, sender_id=uid,
-                      client_msg_id=client_msg_id, body=text, created_at=utcnow(),
-                      caucus_party_id=caucus_party_id if in_caucus else None)
-    try:
-        msg.seq = conn.execute(_NEXT_SEQ, {"rid": room_id}).scalar_one()
-        conn.execute(_INSERT_MESSAGE, {
-            "room_id": room_id, "seq": msg.seq, "kind": msg.kind, "sender_id": uid,
-            "client_msg_id": client_msg_id, "body": text, "created_at": msg.created_at,
-            "caucus_party_id": msg.caucus_party_id})
-        result = posted(msg, True)
-        db.session.commit()
-    except IntegrityError:
-        # the same client id stored by a concurrent resend: the counter step is rolled back with it
-        db.session.rollback()
-        existing = _by_client_id(room_id, client_msg_id) if client_msg_id else None
-        if existing is None:
-            raise RoomError("消息未能保存，请重试", "conflict") from None
-        if existing.sender_id != uid:
-            raise RoomError("消息编号重复", "invalid") from None
-        return posted(existing, False)
-    return result
+        msg = RoomMessage(room_id=room_id, kind=MessageKind.text.value, sender_id=uid,
+                          client_msg_id=client_msg_id, body=text, created_at=utcnow(),
+                          caucus_party_id=caucus_party_id if in_caucus else None)
+        try:
+            msg.seq = conn.execute(_NEXT_SEQ, {"rid": room_id}).scalar_one()
+            conn.execute(_INSERT_MESSAGE, {
+                "room_id": room_id, "seq": msg.seq, "kind": msg.kind, "sender_id": uid,
+                "client_msg_id": client_msg_id, "body": text, "created_at": msg.created_at,
+                "caucus_party_id": msg.caucus_party_id})
+            result = posted(msg, True)
+            db.session.commit()
+        except IntegrityError:
+            # the same client id stored by a concurrent resend: the counter step is rolled back with it
+            db.session.rollback()
+            existing = _by_client_id(room_id, client_msg_id) if client_msg_id else None
+            if existing is None:
+                raise RoomError("消息未能保存，请重试", "conflict") from None
+            if existing.sender_id != uid:
+                raise RoomError("消息编号重复", "invalid") from None
+            return posted(existing, False)
+        return result
 
 
 def _by_client_id(room_id: int, client_msg_id: str) -> RoomMessage | None:
