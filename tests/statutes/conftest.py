@@ -65,6 +65,10 @@ def app(app, db_url, request):
 
         load_laws(None)
         db.session.commit()
+        if app.config.get("SEARCH_BACKEND") == "postgres":  # the index is in the database, not the copied folder
+            from portal.statutes.operations import reindex_articles
+
+            reindex_articles()
     return app
 
 
