@@ -237,6 +237,29 @@ def load_demo_cases(ctx: dict) -> None:
                                    "调解过程写得过简，请补充家庭会议的具体做法。")
     case.process += "调解员还请子女们分别写下对老人的心里话，在家庭会议上当面念给老人听，现场气氛十分感人。"
     operations.submit(mediator, case)
+    # A county-level case of 南岭 withdrawn by the county reviewer (who, or an admin, may republish it).
+    own = random.Random(2027)  # its own sequence: the other demo texts stay as they were
+    fields = case_fields(SCENARIOS[2], _values(own, 2024, "南岭街道人民调解委员会"), own)
+    published_at = now - dt.timedelta(days=200)
+    case = ExemplaryCase(
+        author_id=mediator.id, region_id=township.id, state=str(CaseState.unpublished),
+        chain_csv="township,county", level="county", revision_count=1, created_at=published_at - dt.timedelta(days=20),
+        updated_at=now - dt.timedelta(days=3), published_at=published_at,
+        unpublish_reason="案例评析引用的司法解释已修订，待作者核实后重新发布。", **fields,
+    )
+    db.session.add(case)
+    db.session.flush()
+    db.session.add(CaseRevision(case=case, number=1, author_id=mediator.id, created_at=case.created_at,
+                                replacements_json=json.dumps([]), **fields))
+    for action, actor, tier, when, comment in (
+        ("submit", mediator, None, case.created_at, "第1稿"),
+        ("approve", reviewers["township"], "township", published_at, ""),
+        ("publish", reviewers["county"], "county", published_at, ""),
+        ("unpublish", reviewers["county"], None, case.updated_at, case.unpublish_reason),
+    ):
+        db.session.add(CaseReview(case=case, actor_id=actor.id, action=action, tier=tier, revision_number=1,
+                                  comment=comment, created_at=when))
+    audit.record(None, "case_library.demo_unpublish", "exemplary_case", case.id)
     # And one returned case waiting for the mediator, and a draft.
     fields = case_fields(SCENARIOS[4], _values(rnd, 2025, "南岭街道人民调解委员会"), rnd)
     case = operations.save_draft(mediator, None, region=township, fields=fields)

@@ -54,3 +54,13 @@ class UnpublishForm(PortalForm):
 
 class FeatureForm(PortalForm):
     featured = HiddenField()
+
+
+class RepublishForm(PortalForm):
+    reason = CleanTextAreaField("重新发布的理由", validators=[DataRequired("请填写重新发布的理由"), Length(max=2000)])
+    version = HiddenField()
+
+
+class ReviewChainForm(PortalForm):
+    region_code = CleanStringField("地区代码（12位）", validators=[DataRequired("请填写地区代码"), Length(max=12)])
+    tiers = MultiCheckboxField("审核层级（从低到高，最后一级发布）", choices=[], validate_choice=False)

@@ -43,6 +43,7 @@ TRANSITIONS: dict[tuple[CaseState, ReviewAction], tuple[str, CaseState]] = {
     (CaseState.in_review, ReviewAction.return_): ("reviewer", CaseState.returned),
     (CaseState.in_review, ReviewAction.reject): ("reviewer", CaseState.rejected),
     (CaseState.published, ReviewAction.unpublish): ("publisher", CaseState.unpublished),
+    (CaseState.unpublished, ReviewAction.publish): ("republisher", CaseState.published),
 }
 
 
@@ -81,6 +82,13 @@ def set_review_chain(actor, region: Region, tiers: list[str]) -> ReviewChain:
     return chain
 
 
+def review_chains() -> list[ReviewChain]:
+    """Every configured chain, by region code (regions without one use their nearest ancestor's)."""
+    return list(db.session.execute(
+        select(ReviewChain).join(Region, ReviewChain.region_id == Region.id).order_by(Region.code)
+    ).scalars())
+
+
 def chain_for(region: Region) -> list[ReviewTier]:
     """The review chain of the nearest configured ancestor (or the default four tiers), without
     tiers below the region's own level (a county's case starts at the county)."""
@@ -99,7 +107,7 @@ def chain_for(region: Region) -> list[ReviewTier]:
 # ---- the state machine -----------------------------------------------------------------------
 
 def transition(case: ExemplaryCase, action: ReviewAction, actor, *, expected_version: int | None = None,
-               comment: str = "") -> CaseState:
+               comment: str = "", audit_action: str | None = None) -> CaseState:
     """Check that ``actor`` may take ``action`` now, move the case, record the step and audit it."""
     if expected_version is not None and int(expected_version) != case.version:
         raise ReviewConflict("该案例已被他人处理或已更新（您看到的不是最新版本），请刷新页面后查看最新状态")
@@ -116,6 +124,8 @@ def transition(case: ExemplaryCase, action: ReviewAction, actor, *, expected_ver
             raise CaseError(f"该案例正在等待{case.tier_enum.label}审核，不在您的审核层级")
     if who == "publisher" and not permissions.can_unpublish(actor, case):
         raise CaseError("只有发布该案例的审核机关或其上级可以撤销发布")
+    if who == "republisher" and not permissions.can_republish(actor, case):
+        raise CaseError("只有发布该案例的审核机关或其上级可以重新发布")
     from_state, tier = case.state, case.current_tier
     case.state = str(target)
     case.updated_at = utcnow()
@@ -126,7 +136,7 @@ def transition(case: ExemplaryCase, action: ReviewAction, actor, *, expected_ver
     except StaleDataError:
         db.session.rollback()
         raise ReviewConflict("另一位审核员刚刚处理了该案例，您的操作未生效，请刷新页面后查看最新状态") from None
-    audit.record(actor, f"case_library.{action.value}", "exemplary_case", case.id,
+    audit.record(actor, audit_action or f"case_library.{action.value}", "exemplary_case", case.id,
                  from_state=from_state, to_state=str(target), tier=tier, revision=case.revision_count,
                  comment=comment[:500])
     return target
@@ -237,10 +247,9 @@ def approve(actor, case: ExemplaryCase, expected_version: int, comment: str = ""
         case.queued_at = None
         case.published_at = utcnow()
         case.unpublish_reason = None
-        from case_library.search import index_case
+        from case_library.search import sync_after_commit
 
-        db.session.flush()
-        index_case(case)
+        sync_after_commit(case)  # indexed once the caller's commit succeeds
     else:
         case.current_tier = str(chain[chain.index(tier) + 1])
         case.queued_at = utcnow()
@@ -272,16 +281,34 @@ def reject(actor, case: ExemplaryCase, expected_version: int, reason: str) -> Ca
 
 
 def unpublish(actor, case: ExemplaryCase, reason: str, expected_version: int | None = None) -> CaseState:
-    """Withdraw a published case: it leaves the search index in the same request."""
+    """Withdraw a published case: it leaves the search index right after the caller's commit."""
     reason = (reason or "").strip()
     if not reason:
         raise CaseError("撤销发布须写明理由", "reason")
     state = transition(case, ReviewAction.unpublish, actor, expected_version=expected_version, comment=reason)
     case.unpublish_reason = reason
     db.session.flush()
-    from case_library.search import unindex_case
+    from case_library.search import sync_after_commit
 
-    unindex_case(case.id)
+    sync_after_commit(case)
+    return state
+
+
+def republish(actor, case: ExemplaryCase, reason: str, expected_version: int | None = None) -> CaseState:
+    """Publish a withdrawn case again (same level), with a reason; indexed after the commit.
+
+    The step is kept in the case's history as a publication whose comment says it is a
+    republication (the review-step table's actions are fixed by a database constraint)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise CaseError("重新发布须写明理由", "reason")
+    state = transition(case, ReviewAction.publish, actor, expected_version=expected_version,
+                       comment=f"重新发布：{reason}", audit_action="case_library.republish")
+    case.unpublish_reason = None  # published_at stays: the case keeps its date and year
+    db.session.flush()
+    from case_library.search import sync_after_commit
+
+    sync_after_commit(case)
     return state
 
 
@@ -291,9 +318,9 @@ def set_featured(actor, case: ExemplaryCase, featured: bool) -> None:
     case.featured = bool(featured)
     db.session.flush()
     audit.record(actor, "case_library.feature", "exemplary_case", case.id, featured=case.featured)
-    from case_library.search import index_case
+    from case_library.search import sync_after_commit
 
-    index_case(case)
+    sync_after_commit(case)
 
 
 # ---- queries ---------------------------------------------------------------------------------

@@ -55,7 +55,16 @@ def can_review(user, case: ExemplaryCase) -> bool:
 
 def can_unpublish(user, case: ExemplaryCase) -> bool:
     """The publishing tier (or a higher one) of the case's region, or an administrator."""
-    if case.state != CaseState.published or not _authenticated(user):
+    return case.state == CaseState.published and _publisher(user, case)
+
+
+def can_republish(user, case: ExemplaryCase) -> bool:
+    """Whoever may withdraw a case may publish it again once withdrawn."""
+    return case.state == CaseState.unpublished and _publisher(user, case)
+
+
+def _publisher(user, case: ExemplaryCase) -> bool:
+    if not _authenticated(user):
         return False
     if user.has_role(Role.admin):
         return True
@@ -67,3 +76,8 @@ def can_unpublish(user, case: ExemplaryCase) -> bool:
 
 def can_feature(user, case: ExemplaryCase) -> bool:
     return can_unpublish(user, case)
+
+
+def can_manage_chains(user) -> bool:
+    """Review chains are configured by administrators."""
+    return _authenticated(user) and user.has_role(Role.admin)

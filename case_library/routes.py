@@ -10,6 +10,8 @@ from case_library.anonymise import detect_names
 from case_library.forms import (
     CaseEditForm,
     FeatureForm,
+    RepublishForm,
+    ReviewChainForm,
     ReviewForm,
     SubmitCaseForm,
     UnpublishForm,
@@ -18,6 +20,7 @@ from case_library.forms import (
 from case_library.models import LEVEL_LABELS, SECTIONS, CaseState, ExemplaryCase
 from case_library.operations import CaseError
 from case_library.search import FACETS, cases_index
+from portal.accounts.models import ReviewTier
 from portal.extensions import db
 from portal.places.models import DISPUTE_TYPES, Region
 from portal.places.operations import region_by_code
@@ -83,10 +86,12 @@ def show_case(case_id: int):
     return render_template(
         "case_library/case.html", case=case, sections=SECTIONS, related=related,
         can_unpublish=permissions.can_unpublish(current_user, case),
+        can_republish=permissions.can_republish(current_user, case),
         can_feature=permissions.can_feature(current_user, case),
         can_edit=permissions.can_edit(current_user, case),
         can_review=permissions.can_review(current_user, case),
         unpublish_form=UnpublishForm(version=case.version), feature_form=FeatureForm(),
+        republish_form=RepublishForm(version=case.version),
     )
 
 
@@ -262,6 +267,27 @@ def unpublish_case(case_id: int):
     return redirect(url_for("case_library.show_case", case_id=case.id))
 
 
+@bp.post("/<int:case_id>/republish")
+@login_required
+def republish_case(case_id: int):
+    case = _load(case_id)
+    if not permissions.can_republish(current_user, case):
+        abort(403)
+    form = RepublishForm()
+    if not form.validate_on_submit():
+        flash("；".join(e for errs in form.errors.values() for e in errs) or "请填写重新发布的理由", "error")
+        return redirect(url_for("case_library.show_case", case_id=case.id))
+    try:
+        operations.republish(current_user, case, form.reason.data, expected_version=_int(form.version.data))
+        db.session.commit()
+    except CaseError as e:
+        db.session.rollback()
+        flash(str(e), "error")
+        return redirect(url_for("case_library.show_case", case_id=case_id))
+    flash("已重新发布，该案例已恢复到案例库检索中", "success")
+    return redirect(url_for("case_library.show_case", case_id=case.id))
+
+
 @bp.post("/<int:case_id>/feature")
 @login_required
 def feature_case(case_id: int):
@@ -278,6 +304,40 @@ def feature_case(case_id: int):
             db.session.rollback()
             flash(str(e), "error")
     return redirect(url_for("case_library.show_case", case_id=case_id))
+
+
+# ---- review chains (administrators) ---------------------------------------------------------
+
+@bp.route("/admin/chains", methods=["GET", "POST"])
+@login_required
+def admin_chains():
+    if not permissions.can_manage_chains(current_user):
+        abort(403)
+    form = ReviewChainForm()
+    form.tiers.choices = [(str(t), t.label) for t in ReviewTier]
+    if form.validate_on_submit():
+        region = region_by_code(form.region_code.data)
+        try:
+            if region is None:
+                raise CaseError("没有该代码的地区", "region_code")
+            if region.level > 3:
+                raise CaseError("审核层级按省、市、县（区）配置", "region_code")
+            chosen = [t for t in (form.tiers.data or []) if t in {str(x) for x in ReviewTier}]
+            operations.set_review_chain(current_user, region, chosen)
+            db.session.commit()
+        except CaseError as e:
+            db.session.rollback()
+            _field_error(form, e)
+        else:
+            flash(f"已保存{region.full_name}的审核层级", "success")
+            return redirect(url_for("case_library.admin_chains"))
+    elif request.method == "GET":
+        region = region_by_code((request.args.get("region") or "")[:12])
+        if region is not None:
+            form.region_code.data = region.code
+            form.tiers.data = [str(t) for t in operations.chain_for(region)]
+    return render_template("case_library/chains.html", form=form, chains=operations.review_chains(),
+                           default_chain=operations.DEFAULT_CHAIN)
 
 
 # ---- 我的事项 -------------------------------------------------------------------------------

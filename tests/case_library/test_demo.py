@@ -38,3 +38,6 @@ def test_demo_cases(app):
     assert all("刘德海" not in c.basic_facts and "1390431" not in c.basic_facts for c in waiting)
     assert any(len(c.revisions) == 2 for c in waiting)  # a resubmitted case: the reviewer sees a diff
     assert any(c.state == CaseState.returned for c in cases) and any(c.state == CaseState.draft for c in cases)
+    withdrawn = [c for c in cases if c.state == CaseState.unpublished]
+    assert withdrawn and withdrawn[0].unpublish_reason and withdrawn[0].region.code == "220102001000"
+    assert str(withdrawn[0].id) not in {h.id for h in cases_index.search(withdrawn[0].title, pagelen=100).hits}

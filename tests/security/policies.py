@@ -225,6 +225,10 @@ POLICIES: dict[str, Policy] = {
     "case_library.unpublish_case": only("reviewer", "admin", params=_exemplary("published", level="county"),
                                         note="a county-level case of 南关区: its county reviewer or an admin"),
     "case_library.feature_case": only("reviewer", "admin", params=_exemplary("published", level="county")),
+    "case_library.republish_case": only("reviewer", "admin", params=_exemplary("unpublished", level="county"),
+                                        note="the withdrawn county-level demo case of 南岭: its county "
+                                             "reviewer or an admin"),
+    "case_library.admin_chains": only("admin", note="review chains are configured by administrators"),
 }
 
 #: Endpoints with more than one URL rule: the policy of each rule other than the one POLICIES's
