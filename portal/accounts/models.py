@@ -16,14 +16,11 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from portal.clock import utcnow
 from portal.crypto import decrypt_text
 from portal.extensions import db
 from portal.identity import mask_id_number, mask_mobile, mask_name
 from portal.places.models import Organisation, Region
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class Role(enum.StrEnum):

@@ -15,6 +15,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstrai
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.places.models import Region
 
@@ -28,9 +29,6 @@ ANSWER_MAX = 10000
 FOLLOW_UP_MAX = 1000
 COMMENT_MAX = 500
 
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class ConsultationState(enum.StrEnum):

@@ -12,6 +12,7 @@ from decimal import Decimal
 from sqlalchemy import CheckConstraint, ForeignKey, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from portal import clock
 from portal.accounts.models import User
 from portal.crypto import decrypt_text
 from portal.extensions import db
@@ -20,7 +21,8 @@ from portal.places.models import Organisation, Region
 
 
 def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC).replace(tzinfo=None, microsecond=0)
+    """Whole seconds: deadlines and the dates printed on a case's documents never carry fractions."""
+    return clock.utcnow().replace(microsecond=0)
 
 
 class CaseState(enum.StrEnum):
