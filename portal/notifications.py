@@ -73,4 +73,9 @@ def sms_backend():
 
 
 def send_sms(mobile: str, text: str) -> None:
-    sms_backend().send(mobile, text)
+    """Send once the current transaction commits: no SMS about a change that was rolled back
+    (the database failed mid-transition)."""
+    from portal.transactions import after_commit
+
+    backend = sms_backend()
+    after_commit(lambda: backend.send(mobile, text))

@@ -9,8 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import filetype
 from flask import Blueprint, abort, current_app, send_file
@@ -19,6 +19,7 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.extensions import db
+from portal.transactions import on_rollback
 
 #: Kinds a feature may accept, by detected content type.
 IMAGE_TYPES = {"image/jpeg": "jpg", "image/png": "png", "image/gif": "gif", "image/webp": "webp"}
@@ -102,6 +103,8 @@ def save_upload(
     dest = Path(current_app.config["UPLOAD_FOLDER"]) / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
+    # the file belongs to the transaction that stores its row: gone again if that rolls back
+    on_rollback(lambda: dest.unlink(missing_ok=True))
     att = Attachment(
         owner_type=owner_type,
         owner_id=owner_id,
