@@ -1,4 +1,4 @@
-"""HTTP security headers and a small rate limiter.
+"""HTTP security headers and the rate limiter (in process memory, or in Redis across processes).
 
 The Content-Security-Policy allows scripts and styles from our own origin only: no inline script,
 no inline event handler, no CDN. ``connect-src`` includes ws(s) for Socket.IO; ``media-src``
@@ -6,8 +6,11 @@ allows blob: for WebRTC streams.
 """
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import time
+import uuid
 from collections import deque
 
 CSP = "; ".join(
@@ -36,14 +39,69 @@ def set_security_headers(response):
     return response
 
 
-class RateLimiter:
-    """Sliding-window limiter kept in process memory: at most ``limit`` hits per ``window`` seconds
-    per key. (Several server processes each keep their own window; the per-account login lock is
-    in the database, so it holds across processes.)"""
+#: Sliding window in a sorted set, checked and added atomically: 1 = allowed, 0 = over the limit.
+_REDIS_HIT = """
+local key, now, window, limit = KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+if redis.call('ZCARD', key) >= limit then return 0 end
+redis.call('ZADD', key, now, ARGV[4])
+redis.call('PEXPIRE', key, math.ceil(window * 1000))
+return 1
+"""
+#: After Redis fails, the limiters keep to process memory for this long before trying it again
+#: (so a Redis outage costs one short timeout per interval, not one per request).
+REDIS_RETRY_SECONDS = 10.0
+_clients: dict[str, object] = {}
+_clients_lock = threading.Lock()
+_redis_down_until: dict[str, float] = {}
+log = logging.getLogger(__name__)
 
-    def __init__(self, limit: int, window: float):
+
+def storage_url(config) -> str | None:
+    """Where the counters live: ``RATELIMIT_STORAGE_URL`` (config or environment; ``memory://``
+    forces process memory), else the Socket.IO message queue when it is Redis, else None."""
+    url = config.get("RATELIMIT_STORAGE_URL") or os.environ.get("RATELIMIT_STORAGE_URL")
+    if not url:
+        queue = config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+        url = queue if queue.startswith(("redis://", "rediss://")) else None
+    if not url or url.startswith("memory://"):
+        return None
+    return url
+
+
+def _redis(url: str):
+    with _clients_lock:
+        client = _clients.get(url)
+        if client is None:
+            import redis
+
+            client = _clients[url] = redis.Redis.from_url(url, socket_connect_timeout=0.5, socket_timeout=0.5)
+        return client
+
+
+class RateLimiter:
+    """Sliding window: at most ``limit`` hits per ``window`` seconds per key (a client address).
+
+    Where the counters live:
+
+    * one process (the default): in process memory;
+    * several processes (``RATELIMIT_STORAGE_URL``, or ``SOCKETIO_MESSAGE_QUEUE`` pointing to
+      Redis): in Redis, a sorted set per key checked and updated by one Lua script, so the limit
+      holds across every process of the site. Keys are ``<prefix>:<name>:<key>``; the prefix is
+      ``RATELIMIT_KEY_PREFIX``, by default ``ratelimit:<SOCKETIO_CHANNEL>`` (one site's processes
+      share it, two sites on one Redis do not).
+
+    **Redis down: fail open.** A limiter never refuses someone because Redis is unreachable: it
+    logs a warning and counts in process memory instead (each process its own window, as with one
+    process) until Redis answers again (retried every ``REDIS_RETRY_SECONDS``). Availability of
+    login and registration matters more than a strict limit during an outage, and the per-account
+    login lock (``LOGIN_MAX_FAILURES`` in the database) still applies whatever the limiter does.
+    """
+
+    def __init__(self, limit: int, window: float, name: str | None = None):
         self.limit = limit
         self.window = window
+        self.name = name or f"l{limit}w{int(window)}"
         self._hits: dict[str, deque] = {}
         self._lock = threading.Lock()
 
@@ -52,8 +110,26 @@ class RateLimiter:
         RATELIMIT_ENABLED is off, as in most tests)."""
         from flask import current_app, has_app_context
 
-        if has_app_context() and not current_app.config.get("RATELIMIT_ENABLED", True):
-            return True
+        if has_app_context():
+            config = current_app.config
+            if not config.get("RATELIMIT_ENABLED", True):
+                return True
+            url = storage_url(config)
+            if url is not None and time.monotonic() >= _redis_down_until.get(url, 0.0):
+                prefix = config.get("RATELIMIT_KEY_PREFIX") or f"ratelimit:{config.get('SOCKETIO_CHANNEL') or 'site'}"
+                try:
+                    return self._hit_redis(_redis(url), f"{prefix}:{self.name}:{key}")
+                except Exception as exc:  # noqa: BLE001  (redis.RedisError, OSError: fail open)
+                    _redis_down_until[url] = time.monotonic() + REDIS_RETRY_SECONDS
+                    log.warning("rate limiter: Redis at %s unavailable (%s); counting in process memory "
+                                "for %.0f s (fail open)", url.split("@")[-1], exc, REDIS_RETRY_SECONDS)
+        return self._hit_memory(key)
+
+    def _hit_redis(self, client, rkey: str) -> bool:
+        now = time.time()
+        return bool(client.eval(_REDIS_HIT, 1, rkey, now, self.window, self.limit, f"{now:.6f}:{uuid.uuid4().hex[:8]}"))
+
+    def _hit_memory(self, key: str) -> bool:
         now = time.monotonic()
         with self._lock:
             q = self._hits.setdefault(key, deque())

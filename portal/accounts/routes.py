@@ -11,8 +11,8 @@ from portal.extensions import db
 from portal.security import RateLimiter
 
 #: Per client address: registrations and login attempts (the per-account lock is in the database).
-register_limiter = RateLimiter(limit=10, window=3600)
-login_limiter = RateLimiter(limit=30, window=300)
+register_limiter = RateLimiter(limit=10, window=3600, name="register")
+login_limiter = RateLimiter(limit=30, window=300, name="login")
 
 
 def _safe_next(target: str | None) -> str:

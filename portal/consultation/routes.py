@@ -42,7 +42,9 @@ from portal.security import RateLimiter
 from portal.uploads import attachments_of
 
 PER_PAGE = 10
-suggest_limiter = RateLimiter(limit=120, window=60)
+suggest_limiter = RateLimiter(limit=120, window=60, name="consultation-suggest")
+#: Questions posted per client address (across processes when the counters are in Redis).
+ask_limiter = RateLimiter(limit=10, window=3600, name="consultation-ask")
 
 
 def _load(consultation_id: int) -> Consultation:
@@ -122,7 +124,9 @@ def ask():
     form = ConsultationAskForm()
     if form.validate_on_submit():
         region = region_by_code(form.region_code.data)
-        if region is None:
+        if not ask_limiter.hit(request.remote_addr or "?"):
+            form.title.errors = [*form.title.errors, "提问过于频繁，请稍后再试"]
+        elif region is None:
             form.region_code.errors.append("找不到该地区，请重新选择")
         else:
             try:
