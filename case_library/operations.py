@@ -316,7 +316,11 @@ def set_featured(actor, case: ExemplaryCase, featured: bool) -> None:
     if not permissions.can_feature(actor, case):
         raise CaseError("无权设置推荐案例")
     case.featured = bool(featured)
-    db.session.flush()
+    try:
+        db.session.flush()
+    except StaleDataError:  # another reviewer changed the case at the same moment (optimistic lock)
+        db.session.rollback()
+        raise ReviewConflict("另一位审核员刚刚修改了该案例，您的操作未生效，请刷新页面后查看最新状态") from None
     audit.record(actor, "case_library.feature", "exemplary_case", case.id, featured=case.featured)
     from case_library.search import sync_after_commit
 

@@ -400,7 +400,20 @@ class SearchIndex:
             if index.exists_in(str(path)):
                 self._ix = index.open_dir(str(path))
             else:
-                self._ix = index.create_in(str(path), self.schema)
+                # Created under the writers' lock, checked again inside it: two processes starting
+                # on an empty folder must not both create it (creating clears the table of contents,
+                # which would drop a commit the other process made in between).
+                from whoosh.filedb.filestore import FileStorage
+
+                lock = FileStorage(str(path)).lock("MAIN_WRITELOCK")  # Whoosh's writer lock of the index "MAIN"
+                lock.acquire(blocking=True)
+                try:
+                    if index.exists_in(str(path)):
+                        self._ix = index.open_dir(str(path))
+                    else:
+                        self._ix = index.create_in(str(path), self.schema)
+                finally:
+                    lock.release()
             self._folder = str(path)
             return self._ix
 
