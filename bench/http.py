@@ -101,7 +101,14 @@ def gunicorn(app_module: str, env: dict, log: Path, cwd: Path) -> subprocess.Pop
             requests.get(f"http://127.0.0.1:{port}/", timeout=2)
             break
         except requests.RequestException:
+            if proc.poll() is not None:
+                break
             time.sleep(0.2)
+    else:
+        proc.kill()
+        raise SystemExit(f"gunicorn {app_module} did not start; see {log}")
+    if proc.poll() is not None:
+        raise SystemExit(f"gunicorn {app_module} exited; see {log}:\n{log.read_text()[-2000:]}")
     proc.url = f"http://127.0.0.1:{port}"
     return proc
 
@@ -123,7 +130,9 @@ def main():
 
     procs = []
     try:
-        hello = gunicorn("hello_app:app", {}, tmp / "hello.log", ROOT / "bench")
+        # imported as bench.hello_app from the project root: with bench/ itself on gunicorn's path, this
+        # file (bench/http.py) would shadow the standard library's http package inside the server
+        hello = gunicorn("bench.hello_app:app", {}, tmp / "hello.log", ROOT)
         procs.append(hello)
         one = gunicorn("wsgi:app", env, tmp / "one.log", ROOT)
         two = gunicorn("wsgi:app", env, tmp / "two.log", ROOT)
