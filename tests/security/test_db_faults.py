@@ -68,6 +68,7 @@ class DbFault:
 
         def failing(dbapi_connection):
             self.hits += 1
+            dbapi_connection.rollback()  # as the server does with a transaction whose connection dropped
             raise self.dbapi_error("injected fault: server closed the connection unexpectedly")
 
         self.monkeypatch.setattr(dialect, "do_commit", failing)
