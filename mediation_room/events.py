@@ -42,6 +42,7 @@ from flask_socketio import ConnectionRefusedError, Namespace, emit, join_room, l
 from mediation_room import operations as ops
 from mediation_room import permissions
 from mediation_room.models import MemberStatus
+from mediation_room.signals import room_changed
 from portal.extensions import db, socketio
 
 NAMESPACE = "/room"
@@ -194,6 +195,10 @@ def broadcast_presence(room) -> None:
     for m in room.members:
         if m.status == MemberStatus.waiting:
             socketio.emit("presence", data, to=user_key(room.id, m.user_id), namespace=NAMESPACE)
+    try:
+        room_changed.send(room)
+    except Exception:  # e.g. the video failing to reconcile: the chat must go on
+        current_app.logger.exception("a room_changed receiver failed for room %s", room.id)
 
 
 def _commit_and_broadcast(room, *notices) -> None:

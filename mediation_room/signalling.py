@@ -428,17 +428,19 @@ HANDLERS = {
     "rtc_record_stop": on_record_stop, "rtc_worker_offer": on_worker_offer,
 }
 
-_wrapped = False
 _WRAPPED_HANDLERS = {name: _handler(fn) for name, fn in HANDLERS.items()}
+
+
+def _reconcile_on_change(room) -> None:
+    reconcile(room)
 
 
 def register(app) -> None:
     """Add the WebRTC events to the ``/room`` namespace of the Socket.IO server that
     ``socketio.init_app`` has just made for this app (Flask-SocketIO's ``on_event`` registers with
     the current server once one exists, so this runs for every app), and follow the room's changes."""
-    global _wrapped
     from mediation_room.models import Room
-    from mediation_room.signals import room_ended
+    from mediation_room.signals import room_changed, room_ended
     from portal.uploads import register_owner
 
     def can_view_room_files(user, room_id):
@@ -458,22 +460,5 @@ def register(app) -> None:
     for name, fn in _WRAPPED_HANDLERS.items():
         socketio.on_event(name, fn, namespace=NAMESPACE)
     room_ended.connect(_on_room_ended)
-    if _wrapped:
-        return
-    original = getattr(room_events, "broadcast_presence", None)
-    if original is None:
-        app.logger.warning("mediation_room.events.broadcast_presence is gone: the video no longer follows "
-                           "admit, remove, caucus and end (see mediation_room/signalling.py)")
-        return
-    _wrapped = True
-    # Every change the chat's namespace makes to a room ends with a presence broadcast: follow it.
-
-    @functools.wraps(original)
-    def broadcast_presence_and_reconcile(room):
-        original(room)
-        try:
-            reconcile(room)
-        except Exception:  # the chat must never fail because of the video
-            current_app.logger.exception("video reconcile for room %s failed", room.id)
-
-    room_events.broadcast_presence = broadcast_presence_and_reconcile
+    # every change the chat makes to a room (admit, remove, caucus, end, join, leave) ends here
+    room_changed.connect(_reconcile_on_change)
