@@ -45,6 +45,7 @@ DISPUTE_TYPES = ["婚姻家庭", "邻里纠纷", "损害赔偿", "劳动争议",
 LEVELS = ["县级", "市级", "省级"]
 PUNCT = "，，，。。；、：！？"
 FACETS = ["dispute_type", "region", "level", "year"]
+PG_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
 
 def vocabulary(size: int) -> list[str]:
@@ -154,31 +155,18 @@ def like_page(conn, words):
     return total, facets, top
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--docs", type=int, default=100_000)
-    ap.add_argument("--vocab", type=int, default=8000)
-    ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--like-queries", type=int, default=200, help="queries to time on SQL LIKE")
-    ap.add_argument("--procs", type=int, default=2, help="indexing processes")
-    ap.add_argument("--dir", default=None, help="work folder (default: a temporary one, removed after)")
-    ap.add_argument("--keep", action="store_true", help="keep an existing index and database in --dir")
-    args = ap.parse_args()
+def make_queries(vocab: list[str], n: int) -> list[str]:
+    rnd = random.Random(11)
+    weights = zipf_weights(len(vocab))
+    # Queries: content words of the vocabulary drawn with the same Zipf weights, skipping the 30
+    # most frequent words (function-like words nobody searches for).
+    pool, pool_w = vocab[30:], weights[30:]
+    queries = [rnd.choices(pool, weights=pool_w, k=rnd.choice([1, 1, 2, 2, 2, 3])) for _ in range(n)]
+    queries = [" ".join(dict.fromkeys(q)) for q in queries]
+    return queries
 
-    work = Path(args.dir or tempfile.mkdtemp(prefix="bench-search-"))
-    work.mkdir(parents=True, exist_ok=True)
-    app = Flask("bench")
-    app.config["INDEX_FOLDER"] = str(work / "index")
-    print(f"== bench/search.py: {args.docs:,} cases, vocabulary {args.vocab:,} words, "
-          f"{os.cpu_count()} cores, work folder {work}", flush=True)
 
-    t = time.perf_counter()
-    jieba.setLogLevel(60)
-    jieba.initialize()
-    vocab = vocabulary(args.vocab)
-    print(f"vocabulary: {len(vocab):,} distinct words (Zipf s=1.05), e.g. {'、'.join(vocab[:5])} … "
-          f"{'、'.join(vocab[-3:])}", flush=True)
-
+def run_whoosh(args, app, work: Path, vocab: list[str], queries: list[str]) -> None:
     db_path = work / "cases.sqlite3"
     idx = case_index()
     with app.app_context():
@@ -211,13 +199,6 @@ def main():
               f"peak memory: this process {peak_mb():.0f} MB, indexing children "
               f"{peak_mb(resource.RUSAGE_CHILDREN):.0f} MB", flush=True)
 
-    rnd = random.Random(11)
-    weights = zipf_weights(len(vocab))
-    # Queries: content words of the vocabulary drawn with the same Zipf weights, skipping the 30
-    # most frequent words (function-like words nobody searches for).
-    pool, pool_w = vocab[30:], weights[30:]
-    queries = [rnd.choices(pool, weights=pool_w, k=rnd.choice([1, 1, 2, 2, 2, 3])) for _ in range(args.queries)]
-    queries = [" ".join(dict.fromkeys(q)) for q in queries]
 
     rss_before = peak_mb()
     with app.app_context():
@@ -269,6 +250,167 @@ def main():
               f"p95 {pct(like_times, 95) / pct(times[:n_like], 95):.1f}x", flush=True)
     target = pct(cold, 50) < 50 and pct(cold, 95) < 200 and pct(like_times, 50) / pct(cold[:n_like], 50) >= 10
     print(f"target (p50 < 50 ms, p95 < 200 ms, >= 10x LIKE) with the cache off: {'MET' if target else 'NOT MET'}")
+
+
+# ---- PostgreSQL full-text search (SEARCH_BACKEND=postgres) --------------------------------------
+
+def like_page_pg(cur, words):
+    """The LIKE page of :func:`like_page` on PostgreSQL (the baseline of the PostgreSQL backend)."""
+    where = " AND ".join(["(title LIKE %s OR body LIKE %s)"] * len(words))
+    params = [x for w in words for x in (f"%{w}%", f"%{w}%")]
+    cur.execute(f"SELECT dispute_type, region, level, year, COUNT(*) FROM bench_cases WHERE {where} "
+                f"GROUP BY dispute_type, region, level, year", params)
+    groups = cur.fetchall()
+    total = sum(g[4] for g in groups)
+    cur.execute(f"SELECT id, title, body FROM bench_cases WHERE {where} ORDER BY id DESC LIMIT 10", params)
+    return total, cur.fetchall()
+
+
+def run_pg(args, work: Path, vocab: list[str], queries: list[str]) -> None:
+    """The same page (top 10 with highlights, exact total, four facet counts) on PostgreSQL FTS
+    through ``SearchIndex`` with ``SEARCH_BACKEND=postgres``, against LIKE on the same database."""
+    import sqlalchemy as sa
+
+    from portal.extensions import db
+    from portal.search_pg_table import search_document, search_document_seq
+
+    schema = "bench_search"
+    base = args.pg_url
+    admin = sa.create_engine(base)
+    with admin.begin() as conn:
+        if not args.keep:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+        conn.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        version = conn.execute(sa.text("SHOW server_version")).scalar()
+        shared = conn.execute(sa.text("SHOW shared_buffers")).scalar()
+    url = f"{base}{'&' if '?' in base else '?'}options=-csearch_path%3D{schema}"
+    app = Flask("bench_pg")
+    app.config.update(SQLALCHEMY_DATABASE_URI=url, SEARCH_BACKEND="postgres", INDEX_FOLDER=str(work / "unused"))
+    db.init_app(app)
+    idx = case_index()
+    print(f"-- PostgreSQL {version} (shared_buffers {shared}), schema {schema}", flush=True)
+    with app.app_context():
+        assert idx._pg_backend() is not None, "the PostgreSQL backend is not active"
+        search_document_seq.create(db.engine, checkfirst=True)
+        db.metadata.create_all(db.engine, tables=[search_document])
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("CREATE TABLE IF NOT EXISTS bench_cases (id INTEGER PRIMARY KEY, title TEXT, "
+                                 "body TEXT, dispute_type TEXT, region TEXT, level TEXT, year TEXT)"))
+        built = args.keep and idx.count() == args.docs
+        if not built:
+            t = time.perf_counter()
+            docs = list(generate(args.docs, vocab))
+            raw = db.engine.raw_connection()
+            try:
+                cur = raw.cursor()
+                cur.execute("TRUNCATE bench_cases")
+                with cur.copy("COPY bench_cases (id, title, body, dispute_type, region, level, year) FROM STDIN") as cp:
+                    for d in docs:
+                        cp.write_row((int(d["id"]), d["title"], d["body"], d["dispute_type"], d["region"],
+                                      d["level"], d["year"]))
+                raw.commit()
+            finally:
+                raw.close()
+            print(f"generated {len(docs):,} cases into bench_cases (LIKE baseline) in "
+                  f"{time.perf_counter() - t:.1f} s", flush=True)
+            t = time.perf_counter()
+            n = idx.rebuild((as_index_doc(d) for d in docs), procs=args.procs)
+            build_s = time.perf_counter() - t
+            del docs
+            with db.engine.begin() as conn:
+                conn.execute(sa.text("ANALYZE search_document"))
+                conn.execute(sa.text("ANALYZE bench_cases"))
+            print(f"pg index built: {n:,} docs in {build_s:.1f} s = {n / build_s:.0f} docs/s "
+                  f"({args.procs} segmenting processes)", flush=True)
+        with db.engine.connect() as conn:
+            sizes = conn.execute(sa.text(
+                "SELECT pg_total_relation_size('search_document'), pg_relation_size('ix_search_document_tsv'), "
+                "pg_total_relation_size('bench_cases')")).one()
+        print(f"search_document {sizes[0] / 1e6:.0f} MB (GIN on tsv {sizes[1] / 1e6:.0f} MB); "
+              f"bench_cases {sizes[2] / 1e6:.0f} MB", flush=True)
+
+        def run_pass(label):
+            times, totals = [], []
+            for q in queries:
+                t0 = time.perf_counter()
+                r = idx.search(q, facets=FACETS, highlight_fields=["body", "title"], pagelen=10,
+                               require_all=True, fallback_any=False)
+                times.append((time.perf_counter() - t0) * 1000)
+                totals.append(r.total)
+                assert len(r.hits) <= 10
+            db.session.rollback()
+            print(f"pg page ({label}): {fmt(times)}; mean {statistics.mean(times):.1f} ms; "
+                  f"matches per query median {int(statistics.median(totals)):,}, max {max(totals):,}",
+                  flush=True)
+            return times
+
+        first = run_pass("first pass")
+        warm = run_pass("second pass")
+        sample = idx.search(queries[1], facets=FACETS, highlight_fields=["body"])
+        if sample.hits:
+            print(f"sample query {queries[1]!r}: {sample.total:,} matches; facets "
+                  f"{ {k: v[:2] for k, v in sample.facets.items()} }; top hit highlight: "
+                  f"{sample.hits[0].highlights['body'][:100]}…", flush=True)
+        db.session.rollback()
+        raw = db.engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            like_times = []
+            for q in queries[: args.like_queries]:
+                t0 = time.perf_counter()
+                like_page_pg(cur, q.split())
+                like_times.append((time.perf_counter() - t0) * 1000)
+            raw.rollback()
+        finally:
+            raw.close()
+        print(f"PostgreSQL LIKE page ({len(like_times)} queries): {fmt(like_times)}", flush=True)
+        n_like = len(like_times)
+        for label, times in (("first pass", first), ("second pass", warm)):
+            print(f"ratio LIKE / pg FTS ({label}, same {n_like} queries): "
+                  f"p50 {pct(like_times, 50) / pct(times[:n_like], 50):.1f}x, "
+                  f"p95 {pct(like_times, 95) / pct(times[:n_like], 95):.1f}x", flush=True)
+        db.session.remove()
+        db.engine.dispose()
+    if not args.keep:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--docs", type=int, default=100_000)
+    ap.add_argument("--vocab", type=int, default=8000)
+    ap.add_argument("--queries", type=int, default=200)
+    ap.add_argument("--like-queries", type=int, default=200, help="queries to time on SQL LIKE")
+    ap.add_argument("--procs", type=int, default=2, help="indexing processes")
+    ap.add_argument("--dir", default=None, help="work folder (default: a temporary one, removed after)")
+    ap.add_argument("--keep", action="store_true", help="keep an existing index and database in --dir")
+    ap.add_argument("--backend", nargs="+", choices=["whoosh", "pg"], default=["whoosh"],
+                    help="search backends to measure: whoosh (index folder; LIKE on SQLite as baseline) and/or "
+                         "pg (PostgreSQL full-text search, portal/search_pg.py; LIKE on PostgreSQL as baseline)")
+    ap.add_argument("--pg-url", default=os.environ.get("TEST_DATABASE_URL", PG_URL),
+                    help="PostgreSQL database for --backend pg (a schema bench_search is created in it)")
+    args = ap.parse_args()
+
+    work = Path(args.dir or tempfile.mkdtemp(prefix="bench-search-"))
+    work.mkdir(parents=True, exist_ok=True)
+    app = Flask("bench")
+    app.config["INDEX_FOLDER"] = str(work / "index")
+    print(f"== bench/search.py: {args.docs:,} cases, vocabulary {args.vocab:,} words, "
+          f"{os.cpu_count()} cores, work folder {work}", flush=True)
+
+    jieba.setLogLevel(60)
+    jieba.initialize()
+    vocab = vocabulary(args.vocab)
+    print(f"vocabulary: {len(vocab):,} distinct words (Zipf s=1.05), e.g. {'、'.join(vocab[:5])} … "
+          f"{'、'.join(vocab[-3:])}", flush=True)
+
+    queries = make_queries(vocab, args.queries)
+    if "whoosh" in args.backend:
+        run_whoosh(args, app, work, vocab, queries)
+    if "pg" in args.backend:
+        run_pg(args, work, vocab, queries)
     if not args.dir:
         shutil.rmtree(work, ignore_errors=True)
 

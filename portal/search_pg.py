@@ -43,12 +43,12 @@ _MAX_POSITIONS_PER_LEXEME = 255
 _MAX_LEXEME_BYTES = 1000
 _BATCH = 500
 
-_backends: dict[int, "PgSearchBackend"] = {}
+_backends: dict[int, PgSearchBackend] = {}
 _lock = threading.Lock()
 _warned = False
 
 
-def backend_for(index) -> "PgSearchBackend | None":
+def backend_for(index) -> PgSearchBackend | None:
     """The backend of ``index`` when the app's database is PostgreSQL; None (Whoosh) otherwise."""
     global _warned
     if db.engine.dialect.name != "postgresql":
@@ -176,14 +176,29 @@ class PgSearchBackend:
         session.execute(text(f"DELETE FROM {TABLE} WHERE index_name = :n"), {"n": self.name})
         count = 0
         batch: list[dict] = []
+        seen: set[str] = set()
 
         def flush():
-            if batch:
-                session.execute(text(self._UPSERT), batch)
-                batch.clear()
+            # COPY (several times faster than INSERTs); a repeated id is written as an upsert.
+            if not batch:
+                return
+            fresh = []
+            for r in batch:
+                if r["doc_id"] in seen:
+                    self._copy(session, fresh)
+                    fresh = []
+                    session.execute(text(self._UPSERT), r)
+                else:
+                    seen.add(r["doc_id"])
+                    fresh.append(r)
+            self._copy(session, fresh)
+            batch.clear()
 
         try:
             if procs > 1:
+                from portal.search import warm_jieba
+
+                warm_jieba()  # once here, not in every child
                 ctx = multiprocessing.get_context("fork")
                 global _worker_backend
                 _worker_backend = self
@@ -200,11 +215,40 @@ class PgSearchBackend:
                     if len(batch) >= _BATCH:
                         flush()
             flush()
+            self._settle(session)
             session.commit()
         except BaseException:
             session.rollback()
             raise
         return count
+
+    @staticmethod
+    def _copy(session, rows: list[dict]) -> None:
+        if not rows:
+            return
+        conn = session.connection()
+        seqs = conn.execute(text("SELECT nextval('search_document_seq') FROM generate_series(1, :k)"),
+                            {"k": len(rows)}).scalars().all()
+        cur = conn.connection.driver_connection.cursor()
+        try:
+            with cur.copy(f"COPY {TABLE} (index_name, doc_id, seq, data, keys, tsv) FROM STDIN") as cp:
+                for seq, r in zip(seqs, rows):
+                    cp.write_row((r["index_name"], r["doc_id"], seq, r["data"], r["keys"], r["tsv"]))
+        finally:
+            cur.close()
+
+    @staticmethod
+    def _settle(session) -> None:
+        """After a bulk load: move the GIN indexes' pending entries into the index proper (until
+        then every query scans the pending list, and the planner prefers a sequential scan) and
+        refresh the statistics. Skipped without the rights to do so (vacuum will do it later)."""
+        try:
+            with session.begin_nested():
+                session.execute(text("SELECT gin_clean_pending_list('ix_search_document_tsv'::regclass), "
+                                     "gin_clean_pending_list('ix_search_document_keys'::regclass)"))
+                session.execute(text(f"ANALYZE {TABLE}"))
+        except Exception:  # an optimisation only
+            log.warning("search_document: GIN pending list not cleaned after the rebuild", exc_info=True)
 
     def count(self) -> int:
         return int(db.session.execute(text(f"SELECT count(*) FROM {TABLE} WHERE index_name = :n"),
