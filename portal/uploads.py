@@ -99,7 +99,20 @@ def save_upload(
         raise UploadError(
             f"文件“{_safe_display_name(file_storage.filename)}”的实际内容不是允许的类型（{kinds}），已拒绝"
         )
-    rel = Path(f"{dt.date.today():%Y/%m}") / f"{uuid.uuid4().hex}.{allowed[mime]}"
+    return _store(data, owner_type, owner_id, uploader, _safe_display_name(file_storage.filename), mime,
+                  allowed[mime])
+
+
+def store_generated(owner_type: str, owner_id: int, data: bytes, name: str, content_type: str,
+                    extension: str) -> Attachment:
+    """Store a file the site made itself (a transcript, a signed agreement) for an owner, in the
+    current transaction: like an upload, its file is deleted again if that transaction rolls back."""
+    return _store(data, owner_type, owner_id, None, name, content_type, extension)
+
+
+def _store(data: bytes, owner_type: str, owner_id: int, uploader, name: str, content_type: str,
+           extension: str) -> Attachment:
+    rel = Path(f"{dt.date.today():%Y/%m}") / f"{uuid.uuid4().hex}.{extension}"
     dest = Path(current_app.config["UPLOAD_FOLDER"]) / rel
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.write_bytes(data)
@@ -109,9 +122,9 @@ def save_upload(
         owner_type=owner_type,
         owner_id=owner_id,
         uploader_id=getattr(uploader, "id", uploader),
-        original_name=_safe_display_name(file_storage.filename),
+        original_name=name,
         stored_path=str(rel),
-        content_type=mime,
+        content_type=content_type,
         size=len(data),
         sha256=hashlib.sha256(data).hexdigest(),
     )

@@ -45,6 +45,7 @@ from portal.uploads import (
     attachment_path,
     attachments_of,
     save_upload,
+    store_generated,
 )
 
 EVIDENCE_TYPES = {**IMAGE_TYPES, **PDF_TYPES, **AUDIO_TYPES}
@@ -626,19 +627,8 @@ def file_transcript(room, transcript_text: str = "", transcript_pdf: bytes = b""
                     "mediation_case", case.id, None, PDF_TYPES)
         n += 1
     if transcript_text and not transcript_pdf:
-        import uuid
-        from pathlib import Path
-
-        from portal.uploads import Attachment
-
-        data = transcript_text.encode()
-        rel = Path(f"{dt.date.today():%Y/%m}") / f"{uuid.uuid4().hex}.txt"
-        dest = Path(current_app.config["UPLOAD_FOLDER"]) / rel
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        dest.write_bytes(data)
-        db.session.add(Attachment(owner_type="mediation_case", owner_id=case.id, uploader_id=None,
-                                  original_name=f"调解笔录_{session.id}.txt", stored_path=str(rel),
-                                  content_type="text/plain", size=len(data), sha256=hashlib.sha256(data).hexdigest()))
+        store_generated("mediation_case", case.id, transcript_text.encode(), f"调解笔录_{session.id}.txt",
+                        "text/plain", "txt")
         n += 1
     if n:
         # Sent inside the transaction that ends the room: the sender commits.
