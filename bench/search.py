@@ -14,6 +14,12 @@
    posting list read from disk) and on (a second pass over the same queries).
 4. Runs the same page on SQLite by LIKE (one GROUP BY over the matches gives the total and all
    facet counts, one ORDER BY … LIMIT 10 gives the page) and reports the ratio.
+5. With ``--backend pg`` (or ``--backend whoosh pg`` for both): the same cases indexed through the
+   same ``SearchIndex`` with ``SEARCH_BACKEND=postgres`` (PostgreSQL full-text search in the
+   ``search_document`` table, portal/search_pg.py) in a schema ``bench_search`` of ``--pg-url``; the
+   same 200 pages timed twice, against the same LIKE page on PostgreSQL.
+
+    .venv/bin/python bench/search.py --docs 100000 --backend whoosh pg
 """
 from __future__ import annotations
 

@@ -25,7 +25,10 @@ search_document = sa.Table(
     sa.Column("keys", sa.JSON().with_variant(postgresql.JSONB(), "postgresql"), nullable=False),
     #: jieba tokens of the searched fields, weighted A–D by field boost.
     sa.Column("tsv", sa.Text().with_variant(postgresql.TSVECTOR(), "postgresql"), nullable=False),
-    sa.Index("ix_search_document_tsv", "tsv", postgresql_using="gin"),
+    # A small pending list: documents written one by one (publishing a case) reach the index
+    # proper soon, so queries never scan a long list of pending entries.
+    sa.Index("ix_search_document_tsv", "tsv", postgresql_using="gin",
+             postgresql_with={"gin_pending_list_limit": 256}),
     sa.Index("ix_search_document_keys", "keys", postgresql_using="gin",
              postgresql_ops={"keys": "jsonb_path_ops"}),
 )

@@ -9,10 +9,9 @@ Revises: 0001_foundation
 Create Date: 2026-12-02 10:00:00.000000
 
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
-
 
 # revision identifiers, used by Alembic.
 revision = 'search_pg_0001'
@@ -38,7 +37,7 @@ def upgrade():
     )
     if pg:
         op.create_index('ix_search_document_tsv', 'search_document', ['tsv'], unique=False,
-                        postgresql_using='gin')
+                        postgresql_using='gin', postgresql_with={'gin_pending_list_limit': 256})
         op.create_index('ix_search_document_keys', 'search_document', ['keys'], unique=False,
                         postgresql_using='gin', postgresql_ops={'keys': 'jsonb_path_ops'})
     else:
