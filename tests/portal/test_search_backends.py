@@ -54,7 +54,7 @@ def _pg_reachable() -> bool:
             pass
         engine.dispose()
         return True
-    except Exception:
+    except sa.exc.SQLAlchemyError:
         return False
 
 
