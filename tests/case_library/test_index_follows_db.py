@@ -3,6 +3,8 @@ never after a rollback; a failed index write keeps the request successful and is
 rebuild. Republication, and the administrators' page of review chains."""
 import logging
 
+import pytest
+
 from sqlalchemy.exc import IntegrityError
 
 from case_library import operations
@@ -73,6 +75,9 @@ def test_unpublish_leaves_the_index_after_the_commit(people, make_case):
 
 def test_an_index_failure_after_the_commit_keeps_the_request_and_a_rebuild_repairs(
         client, auth, people, make_case, monkeypatch, caplog):
+    if cases_index._pg_backend() is not None:
+        pytest.skip("with SEARCH_BACKEND=postgres the index is written inside the committing "
+                    "transaction: there is no index write after the commit that could fail")
     case = make_case(submit=True)
     approve_through(people, case)
     assert found(case)
