@@ -24,6 +24,7 @@ out of the index exactly when that transaction commits.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import multiprocessing
@@ -280,20 +281,21 @@ class PgSearchBackend:
         facets = [f for f in facets if f in self.index.schema]
 
         all_words = require_all and bool(words)
-        counts = self._counts(where, params, words, all_words, facets)
-        if counts[0] == 0 and words and require_all and fallback_any and len(words) > 1:
-            all_words = False
+        with _planner_settings():
             counts = self._counts(where, params, words, all_words, facets)
-        total, facet_counts = counts
+            if counts[0] == 0 and words and require_all and fallback_any and len(words) > 1:
+                all_words = False
+                counts = self._counts(where, params, words, all_words, facets)
+            total, facet_counts = counts
+            rows = self._page(where, params, words, all_words, sort, reverse,
+                              (page - 1) * pagelen, pagelen) if total else []
 
         hits: list[Hit] = []
-        if total:
-            for doc_id, data, score in self._page(where, params, words, all_words, sort, reverse,
-                                                  (page - 1) * pagelen, pagelen):
-                h = Hit(id=doc_id, score=float(score or 0.0), fields=dict(data))
-                for f in highlight_fields:
-                    h.highlights[f] = make_highlight(data.get(f) or "", words)
-                hits.append(h)
+        for doc_id, data, score in rows:
+            h = Hit(id=doc_id, score=float(score or 0.0), fields=dict(data))
+            for f in highlight_fields:
+                h.highlights[f] = make_highlight(data.get(f) or "", words)
+            hits.append(h)
         return SearchResult(query=text_, words=words, total=total, page=page, pagelen=pagelen, hits=hits,
                             facets={f: facet_counts.get(f, []) for f in facets})
 
@@ -353,6 +355,29 @@ class PgSearchBackend:
         sql = (f"SELECT doc_id, data, score FROM (SELECT doc_id, data, seq, keys, {score} AS score "
                f"FROM {TABLE} WHERE {cond}) AS m ORDER BY {order} OFFSET :off LIMIT :lim")
         return db.session.execute(text(sql), {**params, "off": offset, "lim": limit}).all()
+
+
+#: Planner settings of the search statements, for their transaction only (SET LOCAL) and put back
+#: after them. ``enable_seqscan`` off: a word in most documents made the planner scan the table and
+#: evaluate ``tsv @@`` on every row, fetching every document's tsvector from TOAST (and a second
+#: time for the rank); the GIN bitmap reads only the narrow heap rows of the matches (the count and
+#: the facets never touch the tsvector). ``work_mem``: the bitmap stays exact (a lossy one rechecks
+#: ``tsv @@`` row by row) and all facet groupings are hashed in memory instead of sorted on disk.
+#: ``jit`` off: compiling the expensive-looking plans took longer than running them.
+PLANNER_SETTINGS = {"enable_seqscan": "off", "work_mem": "64MB", "jit": "off"}
+
+
+@contextlib.contextmanager
+def _planner_settings():
+    session = db.session
+    names = list(PLANNER_SETTINGS)
+    old = session.execute(text("SELECT " + ", ".join(f"current_setting({_sql_literal(n)})" for n in names))).one()
+    session.execute(text("SELECT " + ", ".join(f"set_config({_sql_literal(n)}, {_sql_literal(v)}, true)"
+                                               for n, v in PLANNER_SETTINGS.items())))
+    yield
+    session.execute(text("SELECT " + ", ".join(f"set_config({_sql_literal(n)}, :v{i}, true)"
+                                               for i, n in enumerate(names))),
+                    {f"v{i}": v for i, v in enumerate(old)})
 
 
 _worker_backend: PgSearchBackend | None = None
