@@ -12,6 +12,7 @@ import os
 from pathlib import Path
 
 from flask import Flask, request
+from werkzeug.routing import IntegerConverter
 
 from portal.config import load_config
 from portal.extensions import csrf, db, login_manager, migrate, socketio
@@ -32,6 +33,14 @@ FEATURES = (
 )
 
 
+class DatabaseIdConverter(IntegerConverter):
+    """``int`` in URLs, bounded to what an INTEGER column holds (PostgreSQL: 2**31 - 1)."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def create_app(test_config: dict | None = None) -> Flask:
     app = Flask(
         __name__,
@@ -39,6 +48,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),
     )
+    # Every <int:…> in a URL is a database id: a number beyond the INTEGER range is a 404 here
+    # instead of a DataError (a 500) from PostgreSQL. Set before any route is added.
+    app.url_map.converters["int"] = DatabaseIdConverter
     app.config.from_mapping(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)

@@ -51,7 +51,7 @@ def users():
     if form.validate() and form.q.data:
         like = f"%{form.q.data}%"
         stmt = stmt.where(or_(User.mobile.like(like), User.real_name.like(like)))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, min(request.args.get("page", 1, type=int), 100_000))  # OFFSET stays a BIGINT
     rows = db.session.execute(stmt.limit(50).offset((page - 1) * 50)).scalars().all()
     return render_template("admin/users.html", users=rows, form=form, page=page)
 
