@@ -41,7 +41,8 @@
   var sending = false;
   var presence = null;
 
-  var socket = io("/room", { auth: { room_id: roomId }, transports: ["websocket", "polling"] });
+  // query.room lets a proxy send every member of a room to the same server process (README: room affinity)
+  var socket = io("/room", { auth: { room_id: roomId }, query: { room: String(roomId) }, transports: ["websocket", "polling"] });
 
   function setStatus(text) { conn.textContent = text; }
   function showRoomError(text) { roomErr.textContent = text || ""; }

@@ -33,7 +33,8 @@
   var recording = { state: "idle" };
   var consented = false;
 
-  var socket = io("/room", { auth: { room_id: roomId }, transports: ["websocket", "polling"] });
+  // query.room lets a proxy send every member of a room to the same server process (README: room affinity)
+  var socket = io("/room", { auth: { room_id: roomId }, query: { room: String(roomId) }, transports: ["websocket", "polling"] });
 
   function setStatus(text) { status.textContent = text; }
   function showFallback(text) { fallback.textContent = text || ""; fallback.hidden = !text; }

@@ -29,10 +29,14 @@ def test_mediator_and_party_in_the_browser(browser, live_app, room_site, live_pe
     url = f"{room_site.url}/rooms/{info['room_id']}"
     mctx, med = open_page(browser, room_site.url, info["mediator"][1])
     pctx, party = open_page(browser, room_site.url, info["a"][1], width=375)  # a phone
+    sockets: list[str] = []
+    party.on("websocket", lambda ws: sockets.append(ws.url))
     try:
         med.goto(url)
         party.goto(url)
         party.wait_for_selector("#room-lobby:not([hidden])")
+        # the Socket.IO connection names its room, for a proxy's room affinity (README, deploy)
+        assert sockets and all(f"room={info['room_id']}" in u for u in sockets if "/socket.io/" in u)
         assert party.is_disabled("#room-text")
         # the mediator admits the party from the people list
         med.click(f"#room-people li[data-user-id='{info['a'][0]}'] button:has-text('准许入室')")
