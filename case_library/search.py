@@ -6,16 +6,10 @@ county and the city of the case, so both facets count), level and year are facet
 """
 from __future__ import annotations
 
-import logging
-
-from sqlalchemy import event
-from sqlalchemy.orm import Session
 from whoosh import fields as wf
 
 from case_library.models import SECTIONS, CaseState, ExemplaryCase
-from portal.search import SearchIndex, facet_field, text_field
-
-log = logging.getLogger(__name__)
+from portal.search import IndexFollower, SearchIndex, facet_field, text_field
 
 FACETS = ["dispute_type", "region", "level", "year"]
 
@@ -85,73 +79,15 @@ def reindex_all() -> int:
     return cases_index.rebuild(document(c) for c in cases)
 
 
-# ---- the index follows the database ----------------------------------------------------------
-# Operations that publish, withdraw or change a published case call sync_after_commit(case). When
-# the session commits, each such case is written to the index (published) or removed from it
-# (any other state), AFTER the database commit succeeded: a failed commit or a rollback never
-# leaves the index ahead of the database. If the index write fails after the commit, the request
-# still succeeds (the database is the truth), the error is logged, and ``flask cases reindex``
-# rebuilds the index from the database. The documents are built in ``before_commit`` (they read
-# the case's region through the session, which can no longer run SQL after the commit).
-# With the PostgreSQL search backend the documents live in the database: they are written inside
-# the committing transaction instead, so index and database commit together.
+# ---- the index follows the database (portal.search.IndexFollower) ------------------------------
+# Operations that publish, withdraw or change a published case call sync_after_commit(case); the
+# case is written to the index (published) or removed from it (any other state) when the
+# transaction commits: after the commit with Whoosh, inside it with the PostgreSQL backend.
 
-_PENDING = "case_library.index_pending"
-_READY = "case_library.index_ready"
+follower = IndexFollower(cases_index, ExemplaryCase, document, lambda c: c.state == CaseState.published,
+                         repair="flask cases reindex", label="典型案例")
 
 
 def sync_after_commit(case: ExemplaryCase) -> None:
     """Bring the index in line with ``case`` when the current transaction commits."""
-    from portal.extensions import db
-
-    db.session.info.setdefault(_PENDING, set()).add(case.id)
-
-
-def _pg_backend():
-    pg = getattr(cases_index, "_pg_backend", None)
-    return pg() if pg is not None else None
-
-
-def apply_index_changes(changes: dict) -> None:
-    """``changes``: case id → its index document, or None to remove it."""
-    docs = [d for d in changes.values() if d is not None]
-    if docs:
-        cases_index.upsert(docs)
-    for case_id, doc in sorted(changes.items()):
-        if doc is None:
-            cases_index.delete(case_id)
-
-
-@event.listens_for(Session, "before_commit")
-def _build_documents(session) -> None:
-    ids = session.info.pop(_PENDING, None)
-    if not ids:
-        return
-    changes = {}
-    for case_id in sorted(ids):
-        case = session.get(ExemplaryCase, case_id)
-        published = case is not None and case.state == CaseState.published
-        changes[case_id] = document(case) if published else None
-    if _pg_backend() is not None:
-        apply_index_changes(changes)  # in the committing transaction
-    else:
-        session.info[_READY] = changes
-
-
-@event.listens_for(Session, "after_commit")
-def _write_index(session) -> None:
-    changes = session.info.pop(_READY, None)
-    if not changes:
-        return
-    try:
-        apply_index_changes(changes)
-    except Exception:  # the commit stands; the index is repaired by a rebuild
-        log.exception("典型案例检索索引更新失败（案例 %s）；数据库已保存。请运行 `flask cases reindex` 重建索引",
-                      ", ".join(str(i) for i in sorted(changes)))
-
-
-@event.listens_for(Session, "after_soft_rollback")
-def _forget_changes(session, previous_transaction) -> None:
-    if not previous_transaction.nested:
-        session.info.pop(_PENDING, None)
-        session.info.pop(_READY, None)
+    follower.mark(case)

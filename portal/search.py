@@ -44,6 +44,7 @@ from whoosh.analysis import LowercaseFilter, Token, Tokenizer
 from whoosh.qparser import syntax  # noqa: F401  (imported so whoosh's plugins are registered)
 
 jieba.setLogLevel(logging.WARNING)
+_log = logging.getLogger(__name__)
 
 
 # ---- segment names independent of the global ``random`` state ---------------------------------
@@ -706,6 +707,80 @@ class SearchIndex:
         if not per_word:
             return query.Every()
         return query.And(per_word) if require_all else query.Or(per_word, scale=0.9)
+
+
+class IndexFollower:
+    """Keeps a :class:`SearchIndex` in step with the rows of one model, transaction by transaction.
+
+    Operations call :meth:`mark` for a row they changed; when the session commits, each marked row
+    is written to the index (``indexable(row)`` true) or removed from it (false, or the row is
+    gone). With Whoosh the write happens right AFTER the database commit succeeded, so a failed
+    commit or a rollback never leaves the index ahead of the database; if that write fails, the
+    commit stands (the database is the truth), the error is logged with ``repair`` (the command
+    that rebuilds the index) and the request goes on. With the PostgreSQL backend the index lives
+    in the database: the documents are written inside the committing transaction and commit with it.
+    The documents are built in ``before_commit``, while the session can still load what they need.
+    """
+
+    def __init__(self, index: SearchIndex, model, document, indexable, repair: str, label: str):
+        self.index, self.model, self.document, self.indexable = index, model, document, indexable
+        self.repair, self.label = repair, label
+        self._pending = f"search.{index.name}.pending"
+        self._ready = f"search.{index.name}.ready"
+        from sqlalchemy import event
+        from sqlalchemy.orm import Session
+
+        event.listen(Session, "before_commit", self._build)
+        event.listen(Session, "after_commit", self._write)
+        event.listen(Session, "after_soft_rollback", self._forget)
+
+    def mark(self, row) -> None:
+        """(Re)index or remove ``row`` when the current transaction commits."""
+        from portal.extensions import db
+
+        db.session.info.setdefault(self._pending, set()).add(row.id)
+
+    def changes(self, session, ids) -> dict:
+        """Row id → its index document, or None to remove it from the index."""
+        from sqlalchemy import select
+
+        rows = {r.id: r for r in session.execute(select(self.model).where(self.model.id.in_(ids))).scalars()}
+        return {i: (self.document(rows[i]) if i in rows and self.indexable(rows[i]) else None) for i in sorted(ids)}
+
+    def apply(self, changes: dict) -> None:
+        docs = [d for d in changes.values() if d is not None]
+        if docs:
+            self.index.upsert(docs)
+        for row_id, doc in changes.items():
+            if doc is None:
+                self.index.delete(row_id)
+
+    def _build(self, session) -> None:
+        ids = session.info.pop(self._pending, None)
+        if not ids:
+            return
+        changes = self.changes(session, ids)
+        if self.index._pg_backend() is not None:
+            self.apply(changes)  # in the committing transaction
+        else:
+            session.info[self._ready] = changes
+
+    def _write(self, session) -> None:
+        from flask import has_app_context
+
+        changes = session.info.pop(self._ready, None)
+        if not changes or not has_app_context():
+            return
+        try:
+            self.apply(changes)
+        except Exception:  # noqa: BLE001  (the commit stands; the index is repaired by a rebuild)
+            _log.exception("%s检索索引更新失败（%s）；数据库已保存。请运行 `%s` 重建索引",
+                           self.label, ", ".join(str(i) for i in changes), self.repair)
+
+    def _forget(self, session, previous_transaction) -> None:
+        if not previous_transaction.nested:  # a savepoint's rollback leaves the outer transaction's marks
+            session.info.pop(self._pending, None)
+            session.info.pop(self._ready, None)
 
 
 def make_highlight(text: str, words: list[str], maxchars: int = 160, surround: int = 40, top: int = 2) -> str:

@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import re
 
-from flask import current_app, has_app_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session
+from sqlalchemy import select
 
 from portal.extensions import db
-from portal.search import SearchIndex, facet_field, query_words, text_field
+from portal.search import IndexFollower, SearchIndex, facet_field, query_words, text_field
 from portal.text import plain_text
 
 INDEX = SearchIndex(
@@ -67,53 +65,22 @@ def document(c) -> dict:
     }
 
 
+_follower = None
+
+
 def mark_for_index(c) -> None:
     """Ask for ``c`` to be (re)indexed or removed once the current transaction commits."""
-    db.session.info.setdefault("consultation_reindex", set()).add(c.id)
-
-
-def _prepare(session: Session) -> None:
-    ids = session.info.pop("consultation_reindex", None)
-    if not ids:
-        return
-    from portal.consultation.models import Consultation
-
-    upserts, deletes = [], []
-    for c in session.execute(select(Consultation).where(Consultation.id.in_(ids))).scalars():
-        (upserts.append(document(c)) if indexable(c) else deletes.append(str(c.id)))
-    session.info["consultation_index_pending"] = (upserts, deletes)
-
-
-def _write(session: Session) -> None:
-    pending = session.info.pop("consultation_index_pending", None)
-    if not pending or not has_app_context():
-        return
-    upserts, deletes = pending
-    try:
-        if upserts:
-            INDEX.upsert(upserts)
-        for doc_id in deletes:
-            INDEX.delete(doc_id)
-    except Exception:  # the database is the record; the index can be rebuilt with the CLI
-        current_app.logger.exception("法律咨询索引更新失败，可运行 flask consultation reindex 重建")
-
-
-def _discard(session: Session) -> None:
-    session.info.pop("consultation_reindex", None)
-    session.info.pop("consultation_index_pending", None)
-
-
-_listening = False
+    _follower.mark(c)
 
 
 def listen() -> None:
-    global _listening
-    if _listening:
-        return
-    event.listen(Session, "before_commit", _prepare)
-    event.listen(Session, "after_commit", _write)
-    event.listen(Session, "after_soft_rollback", lambda s, prev: _discard(s))
-    _listening = True
+    """Make the index follow the consultations' commits (portal.search.IndexFollower); once."""
+    global _follower
+    if _follower is None:
+        from portal.consultation.models import Consultation
+
+        _follower = IndexFollower(INDEX, Consultation, document, indexable,
+                                  repair="flask consultation reindex", label="法律咨询")
 
 
 def rebuild() -> int:
