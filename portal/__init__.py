@@ -81,6 +81,13 @@ def create_app(test_config: dict | None = None) -> Flask:
         engineio_logger=False,
     )
 
+    if app.config["TRUSTED_PROXIES"]:
+        # outermost, around the Socket.IO middleware too, so sockets see the client's address
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        n = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
     from portal import models  # noqa: F401  (every table known to metadata, for Alembic)
     from portal.security import set_security_headers
     from portal.uploads import bp as files_bp

@@ -55,6 +55,11 @@ def load_config(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": env.get("SESSION_COOKIE_SECURE", "0") == "1",
+        #: How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host (nginx: 1).
+        #: 0 (the default) ignores those headers, which a client could otherwise forge to dodge the
+        #: per-address rate limits; behind a proxy it must be set, or every visitor has the proxy's
+        #: address and shares one rate limit (and the audit trail records the proxy).
+        "TRUSTED_PROXIES": int(env.get("TRUSTED_PROXIES") or 0),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,

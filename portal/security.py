@@ -13,6 +13,8 @@ import time
 import uuid
 from collections import deque
 
+from flask import current_app
+
 CSP = "; ".join(
     [
         "default-src 'self'",
@@ -36,6 +38,8 @@ def set_security_headers(response):
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     response.headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+    if current_app.config.get("SESSION_COOKIE_SECURE"):  # served over HTTPS: browsers must stay on it
+        response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
     return response
 
 
