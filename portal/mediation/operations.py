@@ -47,6 +47,7 @@ from portal.uploads import (
     save_upload,
     store_generated,
 )
+from portal.workdays import add_working_days
 
 EVIDENCE_TYPES = {**IMAGE_TYPES, **PDF_TYPES, **AUDIO_TYPES}
 MAX_RESPONDENTS = 5
@@ -76,17 +77,6 @@ def case_path(case: MediationCase) -> str:
 
 def beijing_today() -> dt.date:
     return (utcnow() + dt.timedelta(hours=8)).date()
-
-
-def add_working_days(start: dt.date, days: int) -> dt.date:
-    """The day ``days`` working days (Monday to Friday) after ``start``. Public holidays are not
-    modelled; the committee may be a day early around them."""
-    day, left = start, days
-    while left > 0:
-        day += dt.timedelta(days=1)
-        if day.weekday() < 5:
-            left -= 1
-    return day
 
 
 def _notify_parties(case: MediationCase, title: str, body: str = "", *, skip=None) -> None:
