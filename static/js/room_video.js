@@ -133,7 +133,7 @@
     if (isMediator) {
       var mute = el("button", "btn btn-small rv-mute", "请其静音");
       mute.type = "button";
-      mute.setAttribute("aria-label", "将" + info.label + "静音");
+      mute.setAttribute("aria-label", "请其静音：" + info.label);  // the name starts with the visible text (WCAG 2.5.3)
       mute.addEventListener("click", function () { call("rtc_mute", { peer: info.peer }); });
       cap.appendChild(mute);
     }
