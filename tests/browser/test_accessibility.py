@@ -221,19 +221,32 @@ def test_key_pages_have_no_serious_accessibility_violations(site, logins, browse
     assert not serious, f"{len(serious)} serious/critical accessibility violations ({mode}):\n" + "\n".join(serious)
 
 
-def _focus_state(page) -> dict:
-    return page.evaluate("""() => {
-      const el = document.activeElement, cs = getComputedStyle(el);
-      return {id: el.id || el.name || el.textContent.trim(), tag: el.tagName,
-              outline: cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0,
-              shadow: cs.boxShadow !== 'none'};
-    }""")
+#: The focused element, whether its focus indicator is drawn (outline or box-shadow ring) and the best
+#: contrast of the indicator's colours against the background around the element (WCAG 1.4.11
+#: non-text contrast asks 3:1 for what shows the focus).
+FOCUS_STATE = """() => {
+  const rgb = s => (s.match(/rgba?\\([^)]*\\)/g) || []).map(c => c.match(/[\\d.]+/g).map(Number));
+  const lum = ([r, g, b]) => [r, g, b].map(v => v / 255).map(v => v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4)
+    .reduce((acc, v, i) => acc + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [x, y] = [lum(a), lum(b)].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const el = document.activeElement, cs = getComputedStyle(el);
+  let bg = [255, 255, 255];
+  for (let n = el.parentElement; n; n = n.parentElement) {
+    const c = rgb(getComputedStyle(n).backgroundColor)[0];
+    if (c && (c.length < 4 || c[3] > 0.5)) { bg = c.slice(0, 3); break; }
+  }
+  const colours = [];
+  if (cs.outlineStyle !== 'none' && parseFloat(cs.outlineWidth) > 0) colours.push(rgb(cs.outlineColor)[0]);
+  if (cs.boxShadow !== 'none') colours.push(...rgb(cs.boxShadow));
+  return {id: el.id || el.name || el.textContent.trim(), drawn: colours.length > 0,
+          contrast: Math.max(0, ...colours.filter(Boolean).map(c => ratio(c.slice(0, 3), bg)))};
+}"""
 
 
 @pytest.mark.parametrize("width", [DESKTOP["width"], PHONE["width"]])
 def test_register_form_by_keyboard(site, browser, width):
     """From the top of the page, Tab reaches the register form's fields and submit button in
-    document order, skipping nothing, each with a visible focus indicator."""
+    document order, skipping nothing, each with a visible focus indicator of 3:1 contrast."""
     base, _ = site
     ctx = browser.new_context(viewport={"width": width, "height": 900}, locale="zh-CN")
     try:
@@ -247,13 +260,15 @@ def test_register_form_by_keyboard(site, browser, width):
         seen = []
         for _ in range(40):  # header links first, then the form
             page.keyboard.press("Tab")
-            state = _focus_state(page)
+            state = page.evaluate(FOCUS_STATE)
             if state["id"] == expected[0] or seen:
                 seen.append(state)
             if len(seen) == len(expected):
                 break
         assert [s["id"] for s in seen] == expected
-        invisible = [s["id"] for s in seen if not (s["outline"] or s["shadow"])]
+        invisible = [s["id"] for s in seen if not s["drawn"]]
         assert not invisible, f"no visible focus indicator on {invisible}"
+        faint = [(s["id"], round(s["contrast"], 2)) for s in seen if s["contrast"] < 3]
+        assert not faint, f"focus indicator below 3:1 against its background: {faint}"
     finally:
         ctx.close()
