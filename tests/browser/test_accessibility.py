@@ -1,15 +1,17 @@
 """Automated accessibility audit with axe-core (WCAG 2.0/2.1 A and AA rules) in Debian's chromium.
 
-The key pages a citizen, a mediator and a reviewer see, on the full demo data, each at desktop
-width, at phone width (375 px) and in 长者模式 (the ``elder_mode`` cookie, as site.js sets it) at
-both widths. Any violation of impact "serious" or "critical" fails the test; every violation
-(rule, impact, target, page) is printed so the next engineer sees what to fix.
+The key pages a citizen, a mediator and a reviewer see, on the full demo data, plus the forms'
+error states, the open phone menu and the mediation room with a party present (PAGES), each at
+desktop width, at phone width (375 px) and in 长者模式 (the ``elder_mode`` cookie, as site.js sets
+it) at both widths. Any violation of impact "serious" or "critical" fails the test; every violation
+(rule, impact, target, page) is printed so the next engineer sees what to fix. No page may scroll
+sideways (reflow, WCAG 1.4.10), large type included.
 
 axe-core is an npm devDependency (node_modules/axe-core), never served: the page is opened in a
 context with ``bypass_csp=True`` so the script can be injected without loosening the site's CSP.
 
 A second test drives one form by keyboard only: Tab walks every field and the submit button in
-document order, and each focused element shows a visible focus indicator.
+document order, and each focused element shows a focus indicator of 3:1 contrast (WCAG 1.4.11).
 """
 from __future__ import annotations
 
@@ -33,6 +35,12 @@ AXE_RUN = """() => axe.run(document, {
   nodes: v.nodes.map(n => ({target: n.target.join(' '), impact: n.impact, summary: n.failureSummary})),
 })))"""
 FAILING = {"serious", "critical"}
+#: the elements that stick out of the window on the right, for the report of a page that scrolls sideways
+WIDEST = """() => [...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .filter(e => !e.parentElement || e.parentElement.getBoundingClientRect().right <= document.documentElement.clientWidth + 1)
+  .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + (e.className && typeof e.className === 'string'
+    ? '.' + e.className.trim().split(/\\s+/).join('.') : '') + ' ' + Math.round(e.getBoundingClientRect().right) + 'px').join(', ')"""
 
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 375, "height": 740}
@@ -196,6 +204,7 @@ def test_key_pages_have_no_serious_accessibility_violations(site, logins, browse
     viewport, elder = MODES[mode]
     contexts = {}
     found: list[tuple[str, str, dict]] = []
+    wide: list[str] = []
     try:
         for name, account, path, then in PAGES:
             if account not in contexts:
@@ -210,6 +219,11 @@ def test_key_pages_have_no_serious_accessibility_violations(site, logins, browse
             if elder:
                 assert page.evaluate("document.documentElement.classList.contains('elder')"), url
             found.extend((mode, f"{name} {path.format(**ids)}", v) for v in violations)
+            # Reflow (WCAG 1.4.10): nothing makes the page scroll sideways, large type included.
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > viewport["width"]:
+                wide.append(f"[{mode}] {name} {path.format(**ids)}: {width}px wide in a {viewport['width']}px window; "
+                            + page.evaluate(WIDEST))
             assert page.js_errors == [], (url, page.js_errors)
     finally:
         for ctx, _ in contexts.values():
@@ -219,6 +233,7 @@ def test_key_pages_have_no_serious_accessibility_violations(site, logins, browse
     print("\n".join(lines))
     serious = format_violations([f for f in found if f[2]["impact"] in FAILING])
     assert not serious, f"{len(serious)} serious/critical accessibility violations ({mode}):\n" + "\n".join(serious)
+    assert not wide, "pages that scroll sideways:\n" + "\n".join(wide)
 
 
 #: The focused element, whether its focus indicator is drawn (outline or box-shadow ring) and the best
