@@ -132,8 +132,14 @@ def test_audio_only_and_text_only_fallbacks(browser, live_app, room_site, live_p
         # The mediator has a tile for each, marked as having no picture.
         pm.wait_for_function("() => document.querySelectorAll('#rv-tiles li[data-peer].rv-noimage').length === 2",
                              timeout=30_000)
-        flags = pm.locator("#rv-tiles li[data-peer] .rv-flags").all_text_contents()
-        assert sorted(flags) == ["已静音 · 无画面", "无画面"]
+        # each peer's microphone state arrives in its own media event, possibly after its tile: wait for it
+        deadline = time.monotonic() + 15
+        while True:
+            flags = sorted(pm.locator("#rv-tiles li[data-peer] .rv-flags").all_text_contents())
+            if flags == ["已静音 · 无画面", "无画面"] or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        assert flags == ["已静音 · 无画面", "无画面"]
         assert pa.get_by_role("button", name="静音").is_visible()  # a microphone to mute
         assert not pa.locator("#rv-cam").is_visible()              # but no camera to switch
         assert errors_m == errors_a == errors_b == []
