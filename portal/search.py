@@ -374,6 +374,13 @@ def _writing(ix, timeout: float = 30):
         raise
 
 
+def _still_current(searcher) -> bool:
+    try:
+        return searcher.up_to_date()
+    except Exception:  # noqa: BLE001  (the table of contents itself is being replaced: not current)
+        return False
+
+
 class SearchIndex:
     """One Whoosh index in ``<INDEX_FOLDER>/<name>``; documents are keyed by the ``id`` field."""
 
@@ -533,10 +540,13 @@ class SearchIndex:
             try:
                 return self._search_in(s, text, words, filters, facets, page, pagelen, sort, reverse,
                                        highlight_fields, exclude_ids, require_all, fallback_any)
-            except OSError:
+            except Exception as err:
                 # A segment file this (older) searcher opens lazily was merged away by a writer,
                 # here or in another process, after the up-to-date check: search the new state.
-                if attempt == 2:
+                # Whoosh reports that as an OSError, or (a column file gone: its reader is None)
+                # as a TypeError deep in the codec; any error of a searcher that is no longer up to
+                # date is retried on the new state, an error on the current state is a real one.
+                if attempt == 2 or not (isinstance(err, OSError) or not _still_current(s)):
                     raise
         raise AssertionError("unreachable")
 
