@@ -78,7 +78,11 @@ class SocketInfo:
     events: deque = field(default_factory=deque)
 
 
-_sockets: dict[str, SocketInfo] = {}
+def sockets() -> dict[str, SocketInfo]:
+    """This app's connected room sockets (sid → SocketInfo). Kept per app, not per module: in one
+    process several apps (tests' live servers) must not see each other's sockets as present."""
+    return current_app.extensions.setdefault("room_sockets", {})
+
 _sockets_lock = threading.Lock()
 
 
@@ -94,12 +98,12 @@ def _over_limit(q: deque, limit: int, window: float) -> bool:
 
 def online_user_ids(room_id: int) -> set[int]:
     with _sockets_lock:
-        return {s.user_id for s in _sockets.values() if s.room_id == room_id}
+        return {s.user_id for s in sockets().values() if s.room_id == room_id}
 
 
 def sids_of(room_id: int, user_id: int) -> list[str]:
     with _sockets_lock:
-        return [sid for sid, s in _sockets.items() if s.room_id == room_id and s.user_id == user_id]
+        return [sid for sid, s in sockets().items() if s.room_id == room_id and s.user_id == user_id]
 
 
 def presence(room) -> dict:
@@ -138,7 +142,7 @@ def _handler(fn=None, *, load_room: bool = True):
     @functools.wraps(fn)
     def wrapper(self, data=None, *extra):
         _fresh_user()
-        info = _sockets.get(request.sid)
+        info = sockets().get(request.sid)
         if info is None:
             return _fail("forbidden", "连接已失效，请刷新页面")
         if load_room and (not current_user.is_authenticated or current_user.id != info.user_id):
@@ -224,7 +228,7 @@ class RoomNamespace(Namespace):
         uid = current_user.id
         first = uid not in online_user_ids(room.id)
         with _sockets_lock:
-            _sockets[request.sid] = SocketInfo(room.id, uid, current_user.session_version)
+            sockets()[request.sid] = SocketInfo(room.id, uid, current_user.session_version)
         join_room(user_key(room.id, uid))
         member = room.member_of(uid)
         if member.status == MemberStatus.waiting:
@@ -237,7 +241,7 @@ class RoomNamespace(Namespace):
 
     def on_disconnect(self, reason=None):
         with _sockets_lock:
-            info = _sockets.pop(request.sid, None)
+            info = sockets().pop(request.sid, None)
         if info is None:
             return
         try:

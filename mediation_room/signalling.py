@@ -138,7 +138,7 @@ def _handler(fn):
     @functools.wraps(fn)
     def wrapper(data=None, *extra):
         g.pop("_login_user", None)  # this socket's own user, not one cached by another event (tests)
-        info = room_events._sockets.get(request.sid)
+        info = room_events.sockets().get(request.sid)
         if info is None or not current_user.is_authenticated or current_user.id != info.user_id:
             return _fail("forbidden", "连接已失效，请刷新页面")
         if data is None:
@@ -356,7 +356,7 @@ def reconcile(room, announce_to_new: bool = True) -> list[VideoPeer]:
     newly may to connect (``rtc_peer_joined``); suspends/resumes/stops the recording. Returns the
     peers the current socket (if it is a video peer) may see.
     """
-    live = set(room_events._sockets)
+    live = set(room_events.sockets())
     me = request.sid if _has_request() else None
     with _lock:
         for sid in [s for s in _st("hello") if s not in live]:
