@@ -35,6 +35,7 @@ caucus), so nothing depends on a browser doing the right thing.
 from __future__ import annotations
 
 import functools
+import itertools
 import os
 import threading
 import time
@@ -74,6 +75,13 @@ class VideoPeer:
     user_id: int
     media: dict = field(default_factory=lambda: {"audio": False, "video": False, "screen": False})
     hits: deque = field(default_factory=deque)
+    #: Increases with every change of ``media`` (process-wide, so a new hello never goes back): a
+    #: browser may get a peer's media in an event before the snapshot in its own hello's answer,
+    #: which was taken earlier in another thread; it keeps whichever has the higher number.
+    media_rev: int = field(default_factory=lambda: next(_media_revs))
+
+
+_media_revs = itertools.count(1)
 
 
 _lock = threading.RLock()
@@ -116,7 +124,7 @@ def peer_info(room, peer: VideoPeer) -> dict:
     member = room.member_of(peer.user_id)
     return {"peer": peer.sid, "user_id": peer.user_id, "label": member.display_name,
             "name": member.user.masked_name, "role": member.role, "role_label": member.role_label,
-            "media": dict(peer.media)}
+            "media": dict(peer.media), "media_rev": peer.media_rev}
 
 
 def _online(room) -> set[int]:
@@ -205,7 +213,8 @@ def on_hello(room, info, data):
     # A second hello from the same socket (camera switched on while the first was in flight) is no
     # new pair, so tell those already connected of its media state.
     for other in visible:
-        socketio.emit("rtc_peer_media", {"peer": peer.sid, "media": peer.media}, to=other.sid, namespace=NAMESPACE)
+        socketio.emit("rtc_peer_media", {"peer": peer.sid, "media": peer.media, "media_rev": peer.media_rev},
+                      to=other.sid, namespace=NAMESPACE)
     return {"ok": True, "self": peer.sid, "peers": [peer_info(room, p) for p in visible],
             "ice_servers": current_app.config.get("ICE_SERVERS") or [],
             "recording": recording_status(room),
@@ -244,13 +253,13 @@ def on_signal(room, info, data):
 
 def on_media(room, info, data):
     peer = _require_video(room, info)
-    peer.media = {k: _bool(data, k) for k in ("audio", "video", "screen")}
-    if peer.media["screen"] and not room_permissions.can_moderate(current_user, room):
-        peer.media["screen"] = False
+    media = {k: _bool(data, k) for k in ("audio", "video", "screen")}
+    if media["screen"] and not room_permissions.can_moderate(current_user, room):
         raise SignalError("只有调解员可以共享屏幕", "forbidden")
+    peer.media, peer.media_rev = media, next(_media_revs)
     for other in _visible_to(room, peer):
-        socketio.emit("rtc_peer_media", {"peer": peer.sid, "media": peer.media}, to=other.sid,
-                      namespace=NAMESPACE)
+        socketio.emit("rtc_peer_media", {"peer": peer.sid, "media": peer.media, "media_rev": peer.media_rev},
+                      to=other.sid, namespace=NAMESPACE)
     return {"ok": True}
 
 

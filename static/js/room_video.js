@@ -169,8 +169,19 @@
     });
   }
 
+  // The newest media state heard per peer: an rtc_peer_media event can arrive before the answer to
+  // our own hello, whose peer list was taken earlier; the higher media_rev wins.
+  var latestMedia = {};
+  function noteMedia(peer, media, rev) {
+    var known = latestMedia[peer];
+    if (!known || (rev || 0) > known.rev) latestMedia[peer] = { media: media, rev: rev || 0 };
+    return latestMedia[peer];
+  }
+
   function addPeer(info) {
     if (peers[info.peer]) return peers[info.peer];
+    var newest = noteMedia(info.peer, info.media, info.media_rev);
+    info.media = newest.media; info.media_rev = newest.rev;
     var pc = new RTCPeerConnection({ iceServers: iceServers });
     var p = { pc: pc, info: info, ui: tileFor(info), offerer: me < info.peer, queue: [], restarts: 0 };
     peers[info.peer] = p;
@@ -499,8 +510,9 @@
   socket.on("rtc_peer_left", function (m) { removePeer(m.peer); });
   socket.on("rtc_signal", onSignal);
   socket.on("rtc_peer_media", function (m) {
+    var newest = noteMedia(m.peer, m.media, m.media_rev);
     var p = peers[m.peer];
-    if (p) { p.info.media = m.media; renderPeerMedia(p); }
+    if (p) { p.info.media = newest.media; p.info.media_rev = newest.rev; renderPeerMedia(p); }
   });
   socket.on("rtc_recording", onRecording);
   socket.on("rtc_muted", function (m) {

@@ -125,10 +125,14 @@ def test_audio_only_and_text_only_fallbacks(browser, live_app, room_site, live_p
         pb.locator("#rv-fallback").wait_for(state="visible")
         assert "通过下方文字参加调解" in pb.locator("#rv-fallback").text_content()
         # Without a camera (or any device) one still sees and hears the mediator.
-        for page in (pa, pb):
-            page.wait_for_function("""() => [...document.querySelectorAll('#rv-tiles li[data-peer]')]
-                .some(li => li.querySelector('.rv-name').textContent.startsWith('调解员')
-                            && li.querySelector('video').videoWidth > 0)""", timeout=30_000)
+        for name, page in (("party A", pa), ("party B", pb)):
+            try:
+                page.wait_for_function("""() => [...document.querySelectorAll('#rv-tiles li[data-peer]')]
+                    .some(li => li.querySelector('.rv-name').textContent.startsWith('调解员')
+                                && li.querySelector('video').videoWidth > 0)""", timeout=30_000)
+            except Exception:  # say what each page shows, so a failure can be told from a slow machine
+                shown = {n: p.locator("#rv-tiles").inner_text() for n, p in (("mediator", pm), ("party A", pa), ("party B", pb))}
+                raise AssertionError(f"{name} never saw the mediator's picture; tiles: {shown}") from None
         # The mediator has a tile for each, marked as having no picture.
         pm.wait_for_function("() => document.querySelectorAll('#rv-tiles li[data-peer].rv-noimage').length === 2",
                              timeout=30_000)

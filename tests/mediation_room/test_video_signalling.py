@@ -132,8 +132,23 @@ def test_only_the_mediator_mutes_and_shares_a_screen(trio):
     assert payloads(events(va), "rtc_muted")
     assert call(va, "rtc_media", {"audio": True, "video": True, "screen": True})["code"] == "forbidden"
     assert call(vm, "rtc_media", {"audio": False, "video": True, "screen": True})["ok"]
-    assert payloads(events(va), "rtc_peer_media")[-1] == {
+    last = payloads(events(va), "rtc_peer_media")[-1]
+    assert {k: last[k] for k in ("peer", "media")} == {
         "peer": sm, "media": {"audio": False, "video": True, "screen": True}}
+
+
+def test_media_changes_carry_increasing_revisions(trio):
+    """A browser may hear a peer's media in an event before the (older) snapshot in its own hello's
+    answer; the revision tells it which is newer (static/js/room_video.js keeps the higher)."""
+    (vm, sm), (va, sa) = trio["m"], trio["a"]
+    events(va)
+    assert call(vm, "rtc_media", {"audio": False, "video": True})["ok"]
+    assert call(vm, "rtc_media", {"audio": True, "video": True})["ok"]
+    revs = [m["media_rev"] for m in payloads(events(va), "rtc_peer_media") if m["peer"] == sm]
+    assert len(revs) == 2 and revs[0] < revs[1]
+    # a hello's peer list carries the current revision, never an older one
+    listed = next(i for i in call(va, "rtc_hello", {"media": {"audio": True, "video": True}})["peers"] if i["peer"] == sm)
+    assert listed["media_rev"] == revs[1] and listed["media"]["audio"] is True
 
 
 def test_recording_is_refused_until_every_present_participant_consents(trio, app, room):
