@@ -172,6 +172,21 @@ def make_queries(vocab: list[str], n: int) -> list[str]:
     return queries
 
 
+def time_pages(idx, queries, label: str) -> list[float]:
+    """Time the whole results page (top 10 with highlights, exact total, facet counts) per query."""
+    times, totals = [], []
+    for q in queries:
+        t0 = time.perf_counter()
+        r = idx.search(q, facets=FACETS, highlight_fields=["body", "title"], pagelen=10,
+                       require_all=True, fallback_any=False)
+        times.append((time.perf_counter() - t0) * 1000)
+        totals.append(r.total)
+        assert len(r.hits) <= 10
+    print(f"{label}: {fmt(times)}; mean {statistics.mean(times):.1f} ms; "
+          f"matches per query median {int(statistics.median(totals)):,}, max {max(totals):,}", flush=True)
+    return times
+
+
 def run_whoosh(args, app, work: Path, vocab: list[str], queries: list[str]) -> None:
     db_path = work / "cases.sqlite3"
     idx = case_index()
@@ -209,18 +224,7 @@ def run_whoosh(args, app, work: Path, vocab: list[str], queries: list[str]) -> N
     rss_before = peak_mb()
     with app.app_context():
         def run_pass(label):
-            times, totals = [], []
-            for q in queries:
-                t0 = time.perf_counter()
-                r = idx.search(q, facets=FACETS, highlight_fields=["body", "title"], pagelen=10,
-                               require_all=True, fallback_any=False)
-                times.append((time.perf_counter() - t0) * 1000)
-                totals.append(r.total)
-                assert len(r.hits) <= 10
-            print(f"whoosh page ({label}): {fmt(times)}; mean {statistics.mean(times):.1f} ms; "
-                  f"matches per query median {int(statistics.median(totals)):,}, max {max(totals):,}",
-                  flush=True)
-            return times
+            return time_pages(idx, queries, f"whoosh page ({label})")
 
         # Open the index and load the per-segment columns (lengths, facet codes) once.
         t0 = time.perf_counter()
@@ -336,18 +340,8 @@ def run_pg(args, work: Path, vocab: list[str], queries: list[str]) -> None:
               f"bench_cases {sizes[2] / 1e6:.0f} MB", flush=True)
 
         def run_pass(label):
-            times, totals = [], []
-            for q in queries:
-                t0 = time.perf_counter()
-                r = idx.search(q, facets=FACETS, highlight_fields=["body", "title"], pagelen=10,
-                               require_all=True, fallback_any=False)
-                times.append((time.perf_counter() - t0) * 1000)
-                totals.append(r.total)
-                assert len(r.hits) <= 10
+            times = time_pages(idx, queries, f"pg page ({label})")
             db.session.rollback()
-            print(f"pg page ({label}): {fmt(times)}; mean {statistics.mean(times):.1f} ms; "
-                  f"matches per query median {int(statistics.median(totals)):,}, max {max(totals):,}",
-                  flush=True)
             return times
 
         first = run_pass("first pass")
